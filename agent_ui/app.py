@@ -1,0 +1,72 @@
+"""Builds the aiohttp application: routes, templates, middlewares. No I/O happens here."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+import aiohttp_jinja2
+import jinja2
+from aiohttp import web
+
+from agent_ui import auth, pages, ws
+from agent_ui.context import LANG_KEY, SERVICES, UiServices, current_user
+from agent_ui.i18n import LANGUAGES, catalog, translate
+
+_HERE = Path(__file__).parent
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
+)
+
+
+@web.middleware
+async def security_headers(request: web.Request, handler: Handler) -> web.StreamResponse:
+    response = await handler(request)
+    response.headers.setdefault("Content-Security-Policy", CSP)
+    response.headers.setdefault("X-Frame-Options", "DENY")
+    response.headers.setdefault("X-Content-Type-Options", "nosniff")
+    response.headers.setdefault("Referrer-Policy", "same-origin")
+    if not request.path.startswith("/static/"):
+        response.headers.setdefault("Cache-Control", "no-store")
+    return response
+
+
+async def _template_context(request: web.Request) -> dict[str, object]:
+    lang = request.get(LANG_KEY, "zh-CN")
+    return {
+        "lang": lang,
+        "other_lang": next(code for code in LANGUAGES if code != lang),
+        "_": lambda key: translate(lang, key),
+        "messages": catalog(lang),
+        "me": current_user(request),
+    }
+
+
+def create_app(services: UiServices) -> web.Application:
+    app = web.Application(middlewares=[security_headers, auth.session_middleware])
+    app[SERVICES] = services
+    aiohttp_jinja2.setup(
+        app,
+        loader=jinja2.FileSystemLoader(_HERE / "templates"),
+        autoescape=jinja2.select_autoescape(["html"]),
+        context_processors=[_template_context],
+    )
+    app.router.add_get("/", pages.console_page)
+    app.router.add_get("/login", auth.login_page)
+    app.router.add_post("/login", auth.login_submit)
+    app.router.add_post("/logout", auth.logout)
+    app.router.add_get("/ws", ws.console_socket)
+    app.router.add_get("/api/health", pages.api_health)
+    app.router.add_post("/api/session", auth.api_session_create)
+    app.router.add_get("/api/me", pages.api_me)
+    app.router.add_get("/api/customers/lookup", pages.api_customer_card)
+    app.router.add_static("/static/", _HERE / "static")
+
+    async def close_sockets(_app: web.Application) -> None:
+        await services.hub.close_all()
+
+    app.on_shutdown.append(close_sockets)
+    return app

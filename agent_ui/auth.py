@@ -1,0 +1,109 @@
+"""Signing in and out, and the middleware that knows who is asking.
+
+Pages without a session redirect to the login page; API calls get a JSON 401.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+
+import aiohttp_jinja2
+from aiohttp import web
+
+from agent_ui.context import LANG_KEY, SERVICES, SESSION_COOKIE, USER_KEY
+from agent_ui.errors import json_error
+from agent_ui.i18n import LANG_COOKIE, pick_language, translate
+
+log = logging.getLogger(__name__)
+PUBLIC_PREFIXES = ("/login", "/static/", "/api/health", "/api/session")
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+@web.middleware
+async def session_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    request[LANG_KEY] = pick_language(request)
+    services = request.app[SERVICES]
+    user_id = await services.sessions.resolve(request.cookies.get(SESSION_COOKIE))
+    user = await services.users.by_id(user_id) if user_id else None
+    if user is not None:
+        request[USER_KEY] = user
+    elif not request.path.startswith(PUBLIC_PREFIXES):
+        if request.path.startswith(("/api/", "/ws")):
+            return json_error(request, 401, "login.failed")
+        raise web.HTTPFound("/login")
+    response = await handler(request)
+    if "lang" in request.query and request.query["lang"] == request[LANG_KEY]:
+        response.set_cookie(LANG_COOKIE, request[LANG_KEY], max_age=365 * 86400, samesite="Lax")
+    return response
+
+
+@aiohttp_jinja2.template("login.html")
+async def login_page(request: web.Request) -> dict[str, object]:
+    return {"error": None, "login": ""}
+
+
+async def login_submit(request: web.Request) -> web.StreamResponse:
+    form = await request.post()
+    login, password = str(form.get("login", "")).strip(), str(form.get("password", ""))
+    lang = request[LANG_KEY]
+    if not login or not password:
+        ctx = {"error": translate(lang, "login.missing"), "login": login}
+        return aiohttp_jinja2.render_template("login.html", request, ctx, status=400)
+    user = await request.app[SERVICES].users.authenticate(login, password)
+    if user is None:
+        log.info("login refused login=%s remote=%s", login, request.remote)
+        ctx = {"error": translate(lang, "login.failed"), "login": login}
+        return aiohttp_jinja2.render_template("login.html", request, ctx, status=401)
+    response = _redirect("/")
+    await _open_session(request, response, user.id)
+    return response
+
+
+async def api_session_create(request: web.Request) -> web.StreamResponse:
+    """JSON sign-in for scripts and tests: {"login": ..., "password": ...}."""
+    try:
+        body = await request.json()
+    except ValueError:
+        return json_error(request, 400, "error.bad_request", field="body")
+    if not isinstance(body, dict):
+        return json_error(request, 400, "error.bad_request", field="body")
+    for name in ("login", "password"):
+        if not isinstance(body.get(name), str) or not body[name]:
+            return json_error(request, 400, "login.missing", field=name)
+    user = await request.app[SERVICES].users.authenticate(body["login"], body["password"])
+    if user is None:
+        log.info("login refused login=%s remote=%s", body["login"], request.remote)
+        return json_error(request, 401, "login.failed")
+    response = web.json_response({"id": user.id, "login": user.login, "role": user.role})
+    await _open_session(request, response, user.id)
+    return response
+
+
+async def logout(request: web.Request) -> web.StreamResponse:
+    token = request.cookies.get(SESSION_COOKIE)
+    if token:
+        await request.app[SERVICES].sessions.close(token)
+    response = _redirect("/login")
+    response.del_cookie(SESSION_COOKIE, path="/")
+    return response
+
+
+async def _open_session(request: web.Request, response: web.StreamResponse, user_id: int) -> None:
+    services = request.app[SERVICES]
+    old = request.cookies.get(SESSION_COOKIE)
+    if old:
+        await services.sessions.close(old)  # a new session at every login
+    token = await services.sessions.open(user_id)
+    response.set_cookie(
+        SESSION_COOKIE,
+        token,
+        httponly=True,
+        samesite="Strict",
+        secure=services.secure_cookies,
+        path="/",
+    )
+
+
+def _redirect(location: str) -> web.Response:
+    return web.Response(status=302, headers={"Location": location})

@@ -1,0 +1,33 @@
+"""What the web application holds: the services it calls and the hub, as typed app keys."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from aiohttp import web
+
+from agent_ui.hub import ConsoleHub
+from crm_core.customers import CustomerService
+from crm_core.ports import Telephony
+from crm_core.sessions import SessionService
+from crm_core.users import UserService, UserView
+
+
+@dataclass(frozen=True)
+class UiServices:
+    users: UserService
+    customers: CustomerService
+    sessions: SessionService
+    hub: ConsoleHub
+    telephony: dict[str, Telephony]  # by PBX name
+    secure_cookies: bool = False
+
+
+SERVICES = web.AppKey("services", UiServices)
+USER_KEY = "user"  # request key: the signed-in UserView
+LANG_KEY = "lang"  # request key: the language of this request
+SESSION_COOKIE = "crm_session"
+
+
+def current_user(request: web.Request) -> UserView | None:
+    return request.get(USER_KEY)

@@ -1,0 +1,77 @@
+// Agent console: one WebSocket, reconnecting by itself; renders screen pops as they arrive.
+"use strict";
+(function () {
+  const T = JSON.parse(document.getElementById("messages").textContent);
+  const t = (key) => T[key] || key;
+  const popsEl = document.getElementById("pops");
+  const linkEl = document.getElementById("link-state");
+  const pops = new Map();
+  let retry = 500;
+
+  function el(tag, attrs, ...children) {
+    const node = document.createElement(tag);
+    for (const [k, v] of Object.entries(attrs || {})) node.setAttribute(k, v);
+    for (const child of children) node.append(child instanceof Node ? child : document.createTextNode(child ?? ""));
+    return node;
+  }
+
+  function stateText(pop) {
+    if (pop.state === "answered") return t("pop.answered");
+    if (pop.state === "withdrawn") return t("pop.withdrawn");
+    if (pop.state === "ended") return t(pop.outcome === "abandoned" ? "pop.ended.abandoned" : "pop.ended.answered");
+    return t("pop.ringing");
+  }
+
+  function customerBlock(c, call) {
+    if (!c.known) {
+      return el("div", { class: "customer new" },
+        el("h2", {}, t("pop.new_customer")),
+        el("p", {}, t("pop.new_customer_hint")),
+        el("dl", {}, el("dt", {}, t("pop.caller")), el("dd", { class: "number" }, c.number_display || call.caller_number)));
+    }
+    const rows = c.recent_calls.map((r) => el("tr", {},
+      el("td", {}, new Date(r.started_at).toLocaleString()),
+      el("td", {}, t("call.direction." + r.direction)),
+      el("td", {}, t("call.outcome." + (r.outcome || "none"))),
+      el("td", {}, r.talk_seconds != null ? Math.round(r.talk_seconds) + " " + t("call.seconds") : "")));
+    return el("div", { class: "customer known" },
+      el("h2", { class: "name" }, c.name),
+      el("dl", {},
+        el("dt", {}, t("pop.company")), el("dd", { class: "company" }, c.company || "—"),
+        el("dt", {}, t("pop.numbers")), el("dd", { class: "numbers" }, c.phones.map((p) => p.display).join(", ")),
+        el("dt", {}, t("pop.caller")), el("dd", { class: "number" }, c.number_display || call.caller_number)),
+      c.other_matches ? el("p", { class: "matches" }, t("pop.other_matches") + ": " + c.other_matches) : "",
+      el("h3", {}, t("pop.recent")),
+      rows.length ? el("table", { class: "recent" }, ...rows) : el("p", {}, t("pop.no_calls")));
+  }
+
+  function render(pop) {
+    const node = el("article", { class: "pop " + pop.state, "data-pop-id": pop.pop_id },
+      el("p", { class: "state" }, stateText(pop)),
+      pop.call.queue ? el("p", { class: "queue" }, t("pop.queue") + ": " + pop.call.queue) : "",
+      customerBlock(pop.customer, pop.call));
+    const old = pops.get(pop.pop_id);
+    if (old && old.node) old.node.replaceWith(node); else popsEl.prepend(node);
+    pop.node = node;
+    pops.set(pop.pop_id, pop);
+    const idle = popsEl.querySelector(".idle");
+    if (idle) idle.remove();
+  }
+
+  function onMessage(msg) {
+    if (msg.type === "pop") render(msg);
+    else if (msg.type === "call_state" && pops.has(msg.pop_id)) render(Object.assign(pops.get(msg.pop_id), msg));
+  }
+
+  function connect() {
+    const ws = new WebSocket((location.protocol === "https:" ? "wss://" : "ws://") + location.host + "/ws");
+    ws.onopen = () => { retry = 500; linkEl.textContent = t("console.link.up"); linkEl.className = "up"; };
+    ws.onmessage = (ev) => { try { onMessage(JSON.parse(ev.data)); } catch (e) { /* pong or garbage */ } };
+    ws.onclose = (ev) => {
+      linkEl.textContent = t("console.link.down"); linkEl.className = "down";
+      if (ev.code === 4401) { location.href = "/login"; return; }
+      setTimeout(connect, retry); retry = Math.min(retry * 2, 15000);
+    };
+  }
+  connect();
+})();

@@ -1,0 +1,1 @@
+"""The composition root: reads config.toml once, builds and wires every package, owns start and stop."""

@@ -1,0 +1,55 @@
+"""Server-side login sessions: the browser holds a random token, the database only its hash.
+
+Logging out deletes the row, so a copied cookie dies with the session.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import delete, select
+
+from crm_core.db import Database
+from crm_core.models import WebSession
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+class SessionService:
+    def __init__(self, db: Database, idle_timeout: timedelta, absolute_timeout: timedelta) -> None:
+        self.db = db
+        self.idle = idle_timeout
+        self.absolute = absolute_timeout
+
+    async def open(self, user_id: int) -> str:
+        token = secrets.token_urlsafe(32)
+        async with self.db.write() as s:
+            s.add(WebSession(id=_digest(token), user_id=user_id))
+        return token
+
+    async def resolve(self, token: str | None) -> int | None:
+        """The user behind a live session token, refreshing its idle clock; None when expired or unknown."""
+        if not token:
+            return None
+        now = datetime.now(UTC)
+        async with self.db.read() as s:
+            row = await s.scalar(select(WebSession).where(WebSession.id == _digest(token)))
+        if row is None:
+            return None
+        if now - row.last_seen_at > self.idle or now - row.created_at > self.absolute:
+            await self.close(token)
+            return None
+        if now - row.last_seen_at > timedelta(seconds=60):  # touch at most once a minute
+            async with self.db.write() as s:
+                live = await s.get(WebSession, row.id)
+                if live is not None:
+                    live.last_seen_at = now
+        return row.user_id
+
+    async def close(self, token: str) -> None:
+        async with self.db.write() as s:
+            await s.execute(delete(WebSession).where(WebSession.id == _digest(token)))
