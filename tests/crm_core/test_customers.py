@@ -64,7 +64,7 @@ async def test_card_lists_all_numbers_and_only_the_last_five_calls_newest_first(
     assert starts == sorted(starts, reverse=True) and starts[0] == 1_790_000_600.0
 
 
-async def test_given_company_number_shared_by_two_customers_then_card_says_other_matches(
+async def test_given_shared_company_number_then_card_counts_other_matches(
     db: Database,
 ) -> None:
     customers = CustomerService(db, "CN")
