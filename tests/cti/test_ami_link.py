@@ -1,0 +1,181 @@
+"""The AMI link against a fake Asterisk on a real socket: login, back-off, liveness, UTF-8, stop."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import logging
+
+import pytest
+
+from crm_core.ports import TelephonyError
+from cti.ami_link import AmiLink
+from tests.cti.fake_ami import FakeAmi, eventually, frame
+
+
+class Recorder:
+    """Collects what the link hands out."""
+
+    def __init__(self) -> None:
+        self.events: list = []
+        self.states: list[tuple[bool, str]] = []
+
+    def on_event(self, message, received_at: float) -> None:
+        self.events.append((message, received_at))
+
+    def on_state(self, up: bool, reason: str) -> None:
+        self.states.append((up, reason))
+
+    def named(self, name: str) -> list:
+        return [m for m, _ in self.events if m.get("Event") == name]
+
+
+def make_link(server: FakeAmi, rec: Recorder, secret: str = "crm-secret", **options) -> AmiLink:
+    options.setdefault("backoff_initial", 0.05)
+    options.setdefault("backoff_max", 0.2)
+    return AmiLink("lab", "127.0.0.1", server.port, "crm", secret, rec.on_event, rec.on_state,
+                   clock=lambda: 123.0, **options)
+
+
+async def test_given_good_secret_then_logged_in_and_events_flow(fake_ami: FakeAmi) -> None:
+    rec = Recorder()
+    link = make_link(fake_ami, rec)
+    await link.start()
+    try:
+        await asyncio.wait_for(eventually(lambda: link.connected), 5)
+        await fake_ami.push(frame("Event: QueueCallerJoin", "Queue: support", "Position: 1"))
+        await asyncio.wait_for(eventually(lambda: rec.named("QueueCallerJoin")), 5)
+        assert rec.states == [(True, "logged in")]
+        assert rec.named("FullyBooted"), "FullyBooted is an event like any other"
+        assert all(at == 123.0 for _, at in rec.events)
+        assert link.attempts == 1
+    finally:
+        await link.stop()
+    assert rec.states[-1][0] is False
+
+
+async def test_given_wrong_secret_then_one_log_line_per_attempt_and_growing_gaps(
+        fake_ami: FakeAmi, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG)
+    rec = Recorder()
+    link = make_link(fake_ami, rec, secret="wrong-secret", backoff_initial=0.2, backoff_max=30.0)
+    await link.start()
+    try:
+        await asyncio.sleep(2.0)
+        assert link._task is not None and not link._task.done(), "the supervisor must survive"
+        attempts = link.attempts
+    finally:
+        await link.stop()
+
+    assert 3 <= attempts <= 5, f"{attempts} attempts in 2 s is not a back-off"
+    gaps = [b - a for a, b in itertools.pairwise(fake_ami.login_times)]
+    assert all(later > earlier for earlier, later in itertools.pairwise(gaps)), gaps
+    refused = [r for r in caplog.records if "AMI login refused" in r.getMessage()]
+    assert len(refused) == len(fake_ami.login_times)
+    assert refused[0].getMessage().startswith(
+        "AMI login refused for pbx=lab user=crm: Authentication failed")
+    warnings = [r for r in caplog.records if r.levelno >= logging.WARNING]
+    assert warnings == refused, "exactly one line per failed attempt"
+    assert not any("wrong-secret" in r.getMessage() for r in caplog.records)
+    assert "wrong-secret" not in caplog.text and "wrong-secret" not in repr(link)
+    assert rec.states == [] and not link.connected
+
+
+async def test_given_server_goes_away_and_comes_back_then_link_logs_in_again(fake_ami: FakeAmi) -> None:
+    rec = Recorder()
+    link = make_link(fake_ami, rec)
+    await link.start()
+    try:
+        await asyncio.wait_for(eventually(lambda: link.connected), 5)
+        await fake_ami.stop()
+        await asyncio.wait_for(eventually(lambda: not link.connected), 5)
+        await asyncio.sleep(0.4)  # a few refused connects while it is away
+        failed_while_away = link.attempts
+        await fake_ami.start()
+        await asyncio.wait_for(eventually(lambda: link.connected), 5)
+        await fake_ami.push(frame("Event: Newchannel", "Channel: Local/1@x-1;1", "Uniqueid: 1.1"))
+        await asyncio.wait_for(eventually(lambda: rec.named("Newchannel")), 5)
+    finally:
+        await link.stop()
+    assert failed_while_away >= 3
+    assert [up for up, _ in rec.states] == [True, False, True, False]
+    assert rec.states[1][1] == "connection closed by the PBX"
+    assert len(fake_ami.login_times) == 2
+
+
+async def test_given_pbx_stops_answering_pings_then_link_is_dropped_and_rebuilt(fake_ami: FakeAmi) -> None:
+    rec = Recorder()
+    link = make_link(fake_ami, rec, ping_interval=0.1, ping_timeout=0.2)
+    await link.start()
+    try:
+        await asyncio.wait_for(eventually(lambda: link.connected), 5)
+        await asyncio.sleep(0.35)
+        assert [a["Action"] for a in fake_ami.actions].count("Ping") >= 2 and link.connected
+        fake_ami.answer_pings = False
+        await asyncio.wait_for(eventually(lambda: len(rec.states) >= 2), 5)
+        assert rec.states[1] == (False, "no Pong within 0.2 s")
+        fake_ami.answer_pings = True
+        await asyncio.wait_for(eventually(lambda: link.connected and fake_ami.connections >= 2), 5)
+    finally:
+        await link.stop()
+
+
+async def test_given_chinese_name_split_mid_character_then_it_arrives_intact(fake_ami: FakeAmi) -> None:
+    rec = Recorder()
+    link = make_link(fake_ami, rec)
+    await link.start()
+    try:
+        await asyncio.wait_for(eventually(lambda: link.connected), 5)
+        data = frame("Event: NewCallerid", "Channel: Local/5550001@inbound-00000000;2",
+                     "CallerIDNum: 13800138000", "CallerIDName: 张伟（王府井店）", "Uniqueid: 1.1")
+        cut = data.index("张".encode()) + 1  # inside the 3-byte sequence
+        await fake_ami.push(data, split_at=cut)
+        await asyncio.wait_for(eventually(lambda: rec.named("NewCallerid")), 5)
+    finally:
+        await link.stop()
+    assert rec.named("NewCallerid")[0]["CallerIDName"] == "张伟（王府井店）"
+
+
+async def test_given_link_actions_then_replies_errors_and_down_are_distinguished(fake_ami: FakeAmi) -> None:
+    link = make_link(fake_ami, Recorder())
+    with pytest.raises(TelephonyError, match="down"):
+        await link.send_action({"Action": "Ping"})
+    await link.start()
+    try:
+        await asyncio.wait_for(eventually(lambda: link.connected), 5)
+        pong = await link.send_action({"Action": "Ping"})
+        assert pong["Ping"] == "Pong"
+        with pytest.raises(TelephonyError, match="Invalid/unknown command"):
+            await link.send_action({"Action": "NoSuchThing"})
+    finally:
+        await link.stop()
+    with pytest.raises(TelephonyError):
+        await link.send_action({"Action": "Ping"})
+
+
+async def test_given_stop_then_no_task_left_and_no_reconnect(fake_ami: FakeAmi) -> None:
+    link = make_link(fake_ami, Recorder())
+    await link.start()
+    await asyncio.wait_for(eventually(lambda: link.connected), 5)
+    await link.stop()
+    await fake_ami.stop()
+    await fake_ami.start()
+    await asyncio.sleep(0.3)  # several back-off periods: a live supervisor would have reconnected
+
+    assert fake_ami.connections == 1
+    others = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+    assert others == []
+    assert not link.connected
+
+
+async def test_given_stop_during_backoff_then_it_returns_promptly() -> None:
+    server = FakeAmi()
+    await server.start()
+    port = server.port
+    await server.stop()  # nothing listens there any more
+    link = AmiLink("lab", "127.0.0.1", port, "crm", "s", lambda m, t: None,
+                   backoff_initial=5.0, backoff_max=5.0)
+    await link.start()
+    await asyncio.wait_for(eventually(lambda: link.attempts >= 1), 5)
+    await asyncio.wait_for(link.stop(), 1)
+    assert [t for t in asyncio.all_tasks() if t is not asyncio.current_task()] == []
