@@ -24,8 +24,8 @@ class UiServices:
 
 
 SERVICES = web.AppKey("services", UiServices)
-USER_KEY = "user"  # request key: the signed-in UserView
-LANG_KEY = "lang"  # request key: the language of this request
+USER_KEY = web.RequestKey("user", UserView)  # the signed-in user
+LANG_KEY = web.RequestKey("lang", str)  # the language of this request
 SESSION_COOKIE = "crm_session"
 
 

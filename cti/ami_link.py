@@ -34,11 +34,25 @@ class _LoginRefused(Exception):
 class AmiLink:
     """A logged-in AMI session to one PBX that reconnects with back-off until stopped."""
 
-    def __init__(self, name: str, host: str, port: int, username: str, secret: str,
-                 on_event: EventCallback, on_state: StateCallback | None = None,
-                 backoff_initial: float = 0.5, backoff_max: float = 30.0, ping_interval: float = 10.0,
-                 clock: Callable[[], float] = time.time, *, ping_timeout: float = 5.0,
-                 connect_timeout: float = 5.0, action_timeout: float = 10.0, jitter: float = 0.2) -> None:
+    def __init__(
+        self,
+        name: str,
+        host: str,
+        port: int,
+        username: str,
+        secret: str,
+        on_event: EventCallback,
+        on_state: StateCallback | None = None,
+        backoff_initial: float = 0.5,
+        backoff_max: float = 30.0,
+        ping_interval: float = 10.0,
+        clock: Callable[[], float] = time.time,
+        *,
+        ping_timeout: float = 5.0,
+        connect_timeout: float = 5.0,
+        action_timeout: float = 10.0,
+        jitter: float = 0.2,
+    ) -> None:
         self.name, self.host, self.port, self.username = name, host, port, username
         self._secret = secret
         self._on_event, self._on_state, self._clock = on_event, on_state, clock
@@ -83,8 +97,9 @@ class AmiLink:
         reply = await self._checked(action, as_list=None)
         return reply if isinstance(reply, list) else [reply]
 
-    async def _checked(self, action: Mapping[str, str | list[str]],
-                       as_list: bool | None) -> Message | list[Message]:
+    async def _checked(
+        self, action: Mapping[str, str | list[str]], as_list: bool | None
+    ) -> Message | list[Message]:
         if not self.connected:
             raise TelephonyError(f"AMI link to pbx={self.name} is down")
         reply = await self._request(action, self.action_timeout, as_list)
@@ -94,8 +109,9 @@ class AmiLink:
             raise TelephonyError(f"AMI {name} refused by pbx={self.name}: {first.get('Message', '')}")
         return reply
 
-    async def _request(self, headers: Mapping[str, str | list[str]], within: float,
-                       as_list: bool | None = False) -> Message | list[Message]:
+    async def _request(
+        self, headers: Mapping[str, str | list[str]], within: float, as_list: bool | None = False
+    ) -> Message | list[Message]:
         """Send on the current connection; wait for the reply, the link's end or ``within`` seconds."""
         lost = self._manager.lost
         if not self._manager.is_open or lost is None:
@@ -129,15 +145,31 @@ class AmiLink:
                     retry = self._jittered(delay)
                     log.warning("AMI link lost pbx=%s: %s; reconnecting in %.1f s", self.name, reason, retry)
                 except _LoginRefused as exc:
-                    log.warning("AMI login refused for pbx=%s user=%s: %s (attempt %d, retry in %.1f s)",
-                                self.name, self.username, exc, self.attempts, retry)
+                    log.warning(
+                        "AMI login refused for pbx=%s user=%s: %s (attempt %d, retry in %.1f s)",
+                        self.name,
+                        self.username,
+                        exc,
+                        self.attempts,
+                        retry,
+                    )
                 except (OSError, TimeoutError, TelephonyError) as exc:
-                    log.warning("AMI connect failed pbx=%s %s:%d: %s (attempt %d, retry in %.1f s)",
-                                self.name, self.host, self.port, exc or type(exc).__name__, self.attempts,
-                                retry)
+                    log.warning(
+                        "AMI connect failed pbx=%s %s:%d: %s (attempt %d, retry in %.1f s)",
+                        self.name,
+                        self.host,
+                        self.port,
+                        exc or type(exc).__name__,
+                        self.attempts,
+                        retry,
+                    )
                 except Exception:
-                    log.exception("AMI link failed unexpectedly pbx=%s (attempt %d, retry in %.1f s)",
-                                  self.name, self.attempts, retry)
+                    log.exception(
+                        "AMI link failed unexpectedly pbx=%s (attempt %d, retry in %.1f s)",
+                        self.name,
+                        self.attempts,
+                        retry,
+                    )
                 finally:
                     self._manager.close()
                 await asyncio.sleep(retry)
@@ -153,8 +185,10 @@ class AmiLink:
     async def _session(self) -> str:
         """Connect, log in and watch one connection; return why it ended."""
         await self._manager.open(self.connect_timeout)
-        reply = await self._request({"Action": "Login", "Username": self.username,
-                                     "Secret": self._secret, "Events": "on"}, self.action_timeout)
+        reply = await self._request(
+            {"Action": "Login", "Username": self.username, "Secret": self._secret, "Events": "on"},
+            self.action_timeout,
+        )
         assert isinstance(reply, Message)
         if not reply.success:
             raise _LoginRefused(reply.get("Message", "") or reply.get("Response", "refused"))

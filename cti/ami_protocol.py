@@ -65,7 +65,7 @@ class Utf8AmiProtocol(AMIProtocol):
         if not self._buffer.startswith(BANNER):
             return self._no_banner()
         line, _, self._buffer = self._buffer.partition(EOL)
-        self.version = line[len(BANNER):].strip()
+        self.version = line[len(BANNER) :].strip()
         return True
 
     def _no_banner(self) -> bool:
@@ -92,8 +92,9 @@ class LinkManager(Manager):
     """A panoramisk Manager that never reconnects, logs in or pings by itself."""
 
     def __init__(self, host: str, port: int) -> None:
-        super().__init__(host=host, port=port, encoding="utf-8", log=log,
-                         protocol_factory=lambda: Utf8AmiProtocol(self))
+        super().__init__(
+            host=host, port=port, encoding="utf-8", log=log, protocol_factory=lambda: Utf8AmiProtocol(self)
+        )
         self.protocol: Utf8AmiProtocol | None = None
         self.lost: asyncio.Future[str] | None = None
 
@@ -104,8 +105,9 @@ class LinkManager(Manager):
         # asyncio.timeout, not wait_for: 3.11's wait_for can swallow a cancel (stop()) that
         # arrives as the connect fails, leaving the supervisor running.
         async with asyncio.timeout(within):
-            await self.loop.create_connection(self.config["protocol_factory"], self.config["host"],
-                                              self.config["port"])
+            await self.loop.create_connection(
+                self.config["protocol_factory"], self.config["host"], self.config["port"]
+            )
 
     def attach(self, protocol: Utf8AmiProtocol) -> None:
         self.protocol = protocol

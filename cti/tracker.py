@@ -151,8 +151,11 @@ class CallTracker:
         if call.queued_at is None:
             call.queued_at = at
         position = h.number("Position") or 0
-        return [CallQueued(self.pbx, call.call_id, call.caller_number, call.caller_name,
-                           h.get("Queue"), position, at)]
+        return [
+            CallQueued(
+                self.pbx, call.call_id, call.caller_number, call.caller_name, h.get("Queue"), position, at
+            )
+        ]
 
     def _on_leave(self, h: Headers, at: float) -> list[CallEvent]:
         call = self._call_for(h)
@@ -183,9 +186,18 @@ class CallTracker:
             return []  # already offered through this leg (e.g. by a DialBegin seen first)
         queue = h.get("Queue") or None
         call.offers[leg] = _Offer(agent=agent, queue=queue, at=at)
-        return [CallOffered(self.pbx, call.call_id, agent, h.caller_id("CallerIDNum") or call.caller_number,
-                            h.caller_id("CallerIDName") or call.caller_name, queue, at,
-                            variables=h.variables("ChanVariable"))]
+        return [
+            CallOffered(
+                self.pbx,
+                call.call_id,
+                agent,
+                h.caller_id("CallerIDNum") or call.caller_number,
+                h.caller_id("CallerIDName") or call.caller_name,
+                queue,
+                at,
+                variables=h.variables("ChanVariable"),
+            )
+        ]
 
     def _find_offer(self, call: _Call, h: Headers) -> tuple[str, _Offer] | None:
         leg = h.get("DestUniqueid")
@@ -221,8 +233,9 @@ class CallTracker:
         events: list[CallEvent] = [self._answered(call, agent, h.get("Queue") or call.queue, at, wait, ring)]
         return events + self._withdraw_pending(call, "answered_elsewhere", at)
 
-    def _answered(self, call: _Call, agent: str, queue: str | None, at: float,
-                  wait: float, ring: float) -> CallAnswered:
+    def _answered(
+        self, call: _Call, agent: str, queue: str | None, at: float, wait: float, ring: float
+    ) -> CallAnswered:
         if call.answered_at is None:
             call.answered_at = at
         call.agent = agent
@@ -251,8 +264,11 @@ class CallTracker:
         name = h.caller_id("CallerIDName") or call.caller_name
         call.caller_number, call.caller_name = number, name
         call.offers[dest] = _Offer(agent=agent, queue=None, at=at, via_dial=True)
-        return [CallOffered(self.pbx, call.call_id, agent, number, name, None, at,
-                            variables=h.variables("ChanVariable"))]
+        return [
+            CallOffered(
+                self.pbx, call.call_id, agent, number, name, None, at, variables=h.variables("ChanVariable")
+            )
+        ]
 
     def _on_dial_end(self, h: Headers, at: float) -> list[CallEvent]:
         call = self._calls.get(h.get("DestLinkedid") or h.get("Linkedid"))
@@ -296,10 +312,23 @@ class CallTracker:
         stop_waiting = call.answered_at if answered else at
         wait = stop_waiting - call.queued_at if call.queued_at is not None else 0.0
         talk = at - call.answered_at if call.answered_at is not None else 0.0
-        events.append(CallEnded(
-            self.pbx, call.call_id, "answered" if answered else "abandoned", call.caller_number,
-            call.caller_name, call.queue, call.agent, at, call.queued_at, call.answered_at,
-            max(wait, 0.0), max(talk, 0.0), call.abandon_position))
+        events.append(
+            CallEnded(
+                self.pbx,
+                call.call_id,
+                "answered" if answered else "abandoned",
+                call.caller_number,
+                call.caller_name,
+                call.queue,
+                call.agent,
+                at,
+                call.queued_at,
+                call.answered_at,
+                max(wait, 0.0),
+                max(talk, 0.0),
+                call.abandon_position,
+            )
+        )
         self._forget(call)
         return events
 

@@ -90,15 +90,28 @@ class FakeAmi:
             return await self._login(action, writer)
         if name == "ping":
             if self.answer_pings:
-                writer.write(frame("Response: Success", f"ActionID: {action_id}", "Ping: Pong",
-                                   f"Timestamp: {time.time():.6f}"))
+                writer.write(
+                    frame(
+                        "Response: Success",
+                        f"ActionID: {action_id}",
+                        "Ping: Pong",
+                        f"Timestamp: {time.time():.6f}",
+                    )
+                )
         elif name in ("originate", "hangup"):
-            writer.write(frame("Response: Success", f"ActionID: {action_id}",
-                               "Message: Originate successfully queued" if name == "originate"
-                               else "Message: Channel Hungup"))
+            writer.write(
+                frame(
+                    "Response: Success",
+                    f"ActionID: {action_id}",
+                    "Message: Originate successfully queued"
+                    if name == "originate"
+                    else "Message: Channel Hungup",
+                )
+            )
         else:
-            writer.write(frame("Response: Error", f"ActionID: {action_id}",
-                               "Message: Invalid/unknown command"))
+            writer.write(
+                frame("Response: Error", f"ActionID: {action_id}", "Message: Invalid/unknown command")
+            )
         await writer.drain()
         return True
 
@@ -111,8 +124,15 @@ class FakeAmi:
             await writer.drain()
             return False
         writer.write(frame("Response: Success", f"ActionID: {action_id}", "Message: Authentication accepted"))
-        writer.write(frame("Event: FullyBooted", "Privilege: system,all", "Uptime: 7", "LastReload: 7",
-                           "Status: Fully Booted"))
+        writer.write(
+            frame(
+                "Event: FullyBooted",
+                "Privilege: system,all",
+                "Uptime: 7",
+                "LastReload: 7",
+                "Status: Fully Booted",
+            )
+        )
         await writer.drain()
         self._writers.add(writer)
         return True

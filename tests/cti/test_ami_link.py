@@ -33,8 +33,17 @@ class Recorder:
 def make_link(server: FakeAmi, rec: Recorder, secret: str = "crm-secret", **options) -> AmiLink:
     options.setdefault("backoff_initial", 0.05)
     options.setdefault("backoff_max", 0.2)
-    return AmiLink("lab", "127.0.0.1", server.port, "crm", secret, rec.on_event, rec.on_state,
-                   clock=lambda: 123.0, **options)
+    return AmiLink(
+        "lab",
+        "127.0.0.1",
+        server.port,
+        "crm",
+        secret,
+        rec.on_event,
+        rec.on_state,
+        clock=lambda: 123.0,
+        **options,
+    )
 
 
 async def test_given_good_secret_then_logged_in_and_events_flow(fake_ami: FakeAmi) -> None:
@@ -55,7 +64,8 @@ async def test_given_good_secret_then_logged_in_and_events_flow(fake_ami: FakeAm
 
 
 async def test_given_wrong_secret_then_one_log_line_per_attempt_and_growing_gaps(
-        fake_ami: FakeAmi, caplog: pytest.LogCaptureFixture) -> None:
+    fake_ami: FakeAmi, caplog: pytest.LogCaptureFixture
+) -> None:
     caplog.set_level(logging.DEBUG)
     rec = Recorder()
     link = make_link(fake_ami, rec, secret="wrong-secret", backoff_initial=0.2, backoff_max=30.0)
@@ -72,8 +82,7 @@ async def test_given_wrong_secret_then_one_log_line_per_attempt_and_growing_gaps
     assert all(later > earlier for earlier, later in itertools.pairwise(gaps)), gaps
     refused = [r for r in caplog.records if "AMI login refused" in r.getMessage()]
     assert len(refused) == len(fake_ami.login_times)
-    assert refused[0].getMessage().startswith(
-        "AMI login refused for pbx=lab user=crm: Authentication failed")
+    assert refused[0].getMessage().startswith("AMI login refused for pbx=lab user=crm: Authentication failed")
     warnings = [r for r in caplog.records if r.levelno >= logging.WARNING]
     assert warnings == refused, "exactly one line per failed attempt"
     assert not any("wrong-secret" in r.getMessage() for r in caplog.records)
@@ -126,8 +135,13 @@ async def test_given_chinese_name_split_mid_character_then_it_arrives_intact(fak
     await link.start()
     try:
         await asyncio.wait_for(eventually(lambda: link.connected), 5)
-        data = frame("Event: NewCallerid", "Channel: Local/5550001@inbound-00000000;2",
-                     "CallerIDNum: 13800138000", "CallerIDName: 张伟（王府井店）", "Uniqueid: 1.1")
+        data = frame(
+            "Event: NewCallerid",
+            "Channel: Local/5550001@inbound-00000000;2",
+            "CallerIDNum: 13800138000",
+            "CallerIDName: 张伟（王府井店）",
+            "Uniqueid: 1.1",
+        )
         cut = data.index("张".encode()) + 1  # inside the 3-byte sequence
         await fake_ami.push(data, split_at=cut)
         await asyncio.wait_for(eventually(lambda: rec.named("NewCallerid")), 5)
@@ -173,8 +187,9 @@ async def test_given_stop_during_backoff_then_it_returns_promptly() -> None:
     await server.start()
     port = server.port
     await server.stop()  # nothing listens there any more
-    link = AmiLink("lab", "127.0.0.1", port, "crm", "s", lambda m, t: None,
-                   backoff_initial=5.0, backoff_max=5.0)
+    link = AmiLink(
+        "lab", "127.0.0.1", port, "crm", "s", lambda m, t: None, backoff_initial=5.0, backoff_max=5.0
+    )
     await link.start()
     await asyncio.wait_for(eventually(lambda: link.attempts >= 1), 5)
     await asyncio.wait_for(link.stop(), 1)

@@ -15,8 +15,17 @@ from tests.cti.fake_ami import FakeAmi, eventually
 
 
 def make_adapter(server: FakeAmi, publish) -> PbxAdapter:
-    return PbxAdapter("lab", publish, host="127.0.0.1", port=server.port, username="crm",
-                      secret="crm-secret", clock=lambda: 1000.0, backoff_initial=0.05, backoff_max=0.2)
+    return PbxAdapter(
+        "lab",
+        publish,
+        host="127.0.0.1",
+        port=server.port,
+        username="crm",
+        secret="crm-secret",
+        clock=lambda: 1000.0,
+        backoff_initial=0.05,
+        backoff_max=0.2,
+    )
 
 
 def trace_bytes(name: str) -> bytes:
@@ -42,7 +51,7 @@ async def test_given_recorded_call_when_pbx_sends_it_then_the_bus_carries_the_ca
         await asyncio.wait_for(eventually(lambda: adapter.connected), 5)
         data = trace_bytes("s01_inbound_answered")
         for offset in range(0, len(data), 1400):  # TCP-sized pieces, frames cut anywhere
-            await server.push(data[offset:offset + 1400], pause=0)
+            await server.push(data[offset : offset + 1400], pause=0)
         await asyncio.wait_for(eventually(lambda: any(isinstance(e, CallEnded) for e in seen)), 10)
     finally:
         await adapter.stop()

@@ -14,8 +14,15 @@ CALLER = "1900000000.1"  # the inbound Local ;2 half that sits in the queue
 
 def chan(event: str, uid: str, channel: str, at: float | None = None, **extra: str | list[str]) -> dict:
     """One channel event as Asterisk sends it (Timestamp only when timestampevents=yes)."""
-    headers: dict = {"Event": event, "Privilege": "call,all", "Channel": channel, "Uniqueid": uid,
-                     "Linkedid": LINKED, "CallerIDNum": "5550001", "CallerIDName": "Alice Example"}
+    headers: dict = {
+        "Event": event,
+        "Privilege": "call,all",
+        "Channel": channel,
+        "Uniqueid": uid,
+        "Linkedid": LINKED,
+        "CallerIDNum": "5550001",
+        "CallerIDName": "Alice Example",
+    }
     if at is not None:
         headers["Timestamp"] = f"{at:.6f}"
     headers.update(extra)
@@ -28,15 +35,31 @@ def caller(event: str, at: float | None = None, **extra: str | list[str]) -> dic
 
 def member(event: str, ext: str, leg: str, at: float | None = None, **extra: str) -> dict:
     """A queue event about member ``ext`` whose ``;1`` half is Uniqueid ``leg``."""
-    return caller(event, at, DestChannel=f"Local/{ext}@agents-0000000{ext[-1]};1", DestUniqueid=leg,
-                  DestLinkedid=LINKED, Queue="support", Interface=f"Local/{ext}@agents/n",
-                  MemberName=f"Agent {ext}", **extra)
+    return caller(
+        event,
+        at,
+        DestChannel=f"Local/{ext}@agents-0000000{ext[-1]};1",
+        DestUniqueid=leg,
+        DestLinkedid=LINKED,
+        Queue="support",
+        Interface=f"Local/{ext}@agents/n",
+        MemberName=f"Agent {ext}",
+        **extra,
+    )
 
 
 def local_pair(one: str, two: str, name: str) -> list[dict]:
-    return [chan("Newchannel", one, f"{name};1"), chan("Newchannel", two, f"{name};2"),
-            {"Event": "LocalBridge", "LocalOneChannel": f"{name};1", "LocalOneUniqueid": one,
-             "LocalTwoChannel": f"{name};2", "LocalTwoUniqueid": two}]
+    return [
+        chan("Newchannel", one, f"{name};1"),
+        chan("Newchannel", two, f"{name};2"),
+        {
+            "Event": "LocalBridge",
+            "LocalOneChannel": f"{name};1",
+            "LocalOneUniqueid": one,
+            "LocalTwoChannel": f"{name};2",
+            "LocalTwoUniqueid": two,
+        },
+    ]
 
 
 def hangup(uid: str, channel: str, at: float | None = None) -> dict:
@@ -44,14 +67,26 @@ def hangup(uid: str, channel: str, at: float | None = None) -> dict:
 
 
 def start_call(at: float | None = None, name: str = "Alice Example") -> list[dict]:
-    return [*local_pair("1900000000.0", CALLER, "Local/5550001@inbound-00000000"),
-            caller("QueueCallerJoin", at, Queue="support", Position="1", Count="1", CallerIDName=name,
-                   ChanVariable=["CRM_CALLID=crm-1", "IVR_CHOICE=2"])]
+    return [
+        *local_pair("1900000000.0", CALLER, "Local/5550001@inbound-00000000"),
+        caller(
+            "QueueCallerJoin",
+            at,
+            Queue="support",
+            Position="1",
+            Count="1",
+            CallerIDName=name,
+            ChanVariable=["CRM_CALLID=crm-1", "IVR_CHOICE=2"],
+        ),
+    ]
 
 
 def end_call(*legs: tuple[str, str], at: float | None = None) -> list[dict]:
-    all_legs = [("1900000000.0", "Local/5550001@inbound-00000000;1"),
-                (CALLER, "Local/5550001@inbound-00000000;2"), *legs]
+    all_legs = [
+        ("1900000000.0", "Local/5550001@inbound-00000000;1"),
+        (CALLER, "Local/5550001@inbound-00000000;2"),
+        *legs,
+    ]
     return [hangup(uid, name, at) for uid, name in all_legs]
 
 
@@ -61,14 +96,21 @@ def feed_all(tracker: CallTracker, events: list[dict], received_at: float = 5.0)
 
 def test_given_timestamp_headers_then_times_come_from_the_pbx_not_the_receiver() -> None:
     tracker = CallTracker("lab")
-    events = feed_all(tracker, [
-        *start_call(T0),
-        *local_pair("1900000003.2", "1900000003.3", "Local/1001@agents-00000001"),
-        member("AgentCalled", "1001", "1900000003.2", T0 + 3),
-        member("AgentConnect", "1001", "1900000003.2", T0 + 7, HoldTime="7", RingTime="4"),
-        *end_call(("1900000003.2", "Local/1001@agents-00000001;1"),
-                  ("1900000003.3", "Local/1001@agents-00000001;2"), at=T0 + 20),
-    ], received_at=42.0)
+    events = feed_all(
+        tracker,
+        [
+            *start_call(T0),
+            *local_pair("1900000003.2", "1900000003.3", "Local/1001@agents-00000001"),
+            member("AgentCalled", "1001", "1900000003.2", T0 + 3),
+            member("AgentConnect", "1001", "1900000003.2", T0 + 7, HoldTime="7", RingTime="4"),
+            *end_call(
+                ("1900000003.2", "Local/1001@agents-00000001;1"),
+                ("1900000003.3", "Local/1001@agents-00000001;2"),
+                at=T0 + 20,
+            ),
+        ],
+        received_at=42.0,
+    )
 
     [queued] = [e for e in events if isinstance(e, CallQueued)]
     [answered] = [e for e in events if isinstance(e, CallAnswered)]
@@ -81,19 +123,24 @@ def test_given_timestamp_headers_then_times_come_from_the_pbx_not_the_receiver()
 
 def test_given_ringall_when_one_agent_answers_then_the_other_offer_is_withdrawn() -> None:
     tracker = CallTracker("lab")
-    events = feed_all(tracker, [
-        *start_call(),
-        *local_pair("1.2", "1.3", "Local/1001@agents-00000001"),
-        *local_pair("1.4", "1.5", "Local/1002@agents-00000002"),
-        member("AgentCalled", "1001", "1.2"),
-        member("AgentCalled", "1002", "1.4"),
-        member("AgentConnect", "1002", "1.4", HoldTime="3", RingTime="2"),
-        hangup("1.2", "Local/1001@agents-00000001;1"),
-        hangup("1.3", "Local/1001@agents-00000001;2"),
-    ])
+    events = feed_all(
+        tracker,
+        [
+            *start_call(),
+            *local_pair("1.2", "1.3", "Local/1001@agents-00000001"),
+            *local_pair("1.4", "1.5", "Local/1002@agents-00000002"),
+            member("AgentCalled", "1001", "1.2"),
+            member("AgentCalled", "1002", "1.4"),
+            member("AgentConnect", "1002", "1.4", HoldTime="3", RingTime="2"),
+            hangup("1.2", "Local/1001@agents-00000001;1"),
+            hangup("1.3", "Local/1001@agents-00000001;2"),
+        ],
+    )
 
     assert [e.agent for e in events if isinstance(e, CallOffered)] == [
-        "Local/1001@agents/n", "Local/1002@agents/n"]
+        "Local/1001@agents/n",
+        "Local/1002@agents/n",
+    ]
     withdrawn = [e for e in events if isinstance(e, OfferWithdrawn)]
     assert [(w.agent, w.reason) for w in withdrawn] == [("Local/1001@agents/n", "answered_elsewhere")]
     assert [e.agent for e in events if isinstance(e, CallAnswered)] == ["Local/1002@agents/n"]
@@ -101,16 +148,19 @@ def test_given_ringall_when_one_agent_answers_then_the_other_offer_is_withdrawn(
 
 def test_given_agents_ringing_when_caller_abandons_then_offers_withdrawn_caller_left() -> None:
     tracker = CallTracker("lab")
-    events = feed_all(tracker, [
-        *start_call(),
-        *local_pair("1.2", "1.3", "Local/1001@agents-00000001"),
-        member("AgentCalled", "1001", "1.2"),
-        hangup("1900000000.0", "Local/5550001@inbound-00000000;1"),
-        caller("QueueCallerAbandon", Queue="support", Position="2", OriginalPosition="3", HoldTime="9"),
-        hangup(CALLER, "Local/5550001@inbound-00000000;2"),
-        hangup("1.2", "Local/1001@agents-00000001;1"),
-        hangup("1.3", "Local/1001@agents-00000001;2"),
-    ])
+    events = feed_all(
+        tracker,
+        [
+            *start_call(),
+            *local_pair("1.2", "1.3", "Local/1001@agents-00000001"),
+            member("AgentCalled", "1001", "1.2"),
+            hangup("1900000000.0", "Local/5550001@inbound-00000000;1"),
+            caller("QueueCallerAbandon", Queue="support", Position="2", OriginalPosition="3", HoldTime="9"),
+            hangup(CALLER, "Local/5550001@inbound-00000000;2"),
+            hangup("1.2", "Local/1001@agents-00000001;1"),
+            hangup("1.3", "Local/1001@agents-00000001;2"),
+        ],
+    )
 
     withdrawn = [e for e in events if isinstance(e, OfferWithdrawn)]
     assert [(w.agent, w.reason) for w in withdrawn] == [("Local/1001@agents/n", "caller_left")]
@@ -121,29 +171,48 @@ def test_given_agents_ringing_when_caller_abandons_then_offers_withdrawn_caller_
 
 def test_given_chinese_caller_name_then_it_reaches_every_event_intact() -> None:
     tracker = CallTracker("lab")
-    events = feed_all(tracker, [
-        *start_call(name="张伟（VIP客户）"),
-        *local_pair("1.2", "1.3", "Local/1001@agents-00000001"),
-        member("AgentCalled", "1001", "1.2", CallerIDName="张伟（VIP客户）"),
-        *end_call(("1.2", "Local/1001@agents-00000001;1"), ("1.3", "Local/1001@agents-00000001;2")),
-    ])
+    events = feed_all(
+        tracker,
+        [
+            *start_call(name="张伟（VIP客户）"),
+            *local_pair("1.2", "1.3", "Local/1001@agents-00000001"),
+            member("AgentCalled", "1001", "1.2", CallerIDName="张伟（VIP客户）"),
+            *end_call(("1.2", "Local/1001@agents-00000001;1"), ("1.3", "Local/1001@agents-00000001;2")),
+        ],
+    )
 
     names = {type(e).__name__: e.caller_name for e in events if hasattr(e, "caller_name")}
-    assert names == {"CallQueued": "张伟（VIP客户）", "CallOffered": "张伟（VIP客户）",
-                     "CallEnded": "张伟（VIP客户）"}
+    assert names == {
+        "CallQueued": "张伟（VIP客户）",
+        "CallOffered": "张伟（VIP客户）",
+        "CallEnded": "张伟（VIP客户）",
+    }
 
 
 def test_given_dial_hook_when_member_leg_dials_then_no_second_offer() -> None:
     tracker = CallTracker("lab", direct_agent=lambda dest: "agent:" + dest.split("/")[1].split("-")[0])
-    events = feed_all(tracker, [
-        *start_call(),
-        *local_pair("1.2", "1.3", "Local/1001@agents-00000001"),
-        member("AgentCalled", "1001", "1.2"),
-        caller("DialBegin", DestChannel="Local/1001@agents-00000001;1", DestUniqueid="1.2",
-               DestLinkedid=LINKED),
-        chan("DialBegin", "1.3", "Local/1001@agents-00000001;2", DestChannel="PJSIP/1001-00000009",
-             DestUniqueid="1.9", DestLinkedid=LINKED),
-    ])
+    events = feed_all(
+        tracker,
+        [
+            *start_call(),
+            *local_pair("1.2", "1.3", "Local/1001@agents-00000001"),
+            member("AgentCalled", "1001", "1.2"),
+            caller(
+                "DialBegin",
+                DestChannel="Local/1001@agents-00000001;1",
+                DestUniqueid="1.2",
+                DestLinkedid=LINKED,
+            ),
+            chan(
+                "DialBegin",
+                "1.3",
+                "Local/1001@agents-00000001;2",
+                DestChannel="PJSIP/1001-00000009",
+                DestUniqueid="1.9",
+                DestLinkedid=LINKED,
+            ),
+        ],
+    )
 
     assert len([e for e in events if isinstance(e, CallOffered)]) == 1
 
@@ -151,14 +220,17 @@ def test_given_dial_hook_when_member_leg_dials_then_no_second_offer() -> None:
 def test_given_dial_hook_when_direct_call_rings_a_device_then_offered_and_answered() -> None:
     tracker = CallTracker("lab", direct_agent=lambda dest: "1001" if dest.startswith("PJSIP/1001") else None)
     dial = {"DestChannel": "PJSIP/1001-00000009", "DestUniqueid": "1.9", "DestLinkedid": LINKED}
-    events = feed_all(tracker, [
-        chan("Newchannel", LINKED, "PJSIP/trunk-00000008"),
-        chan("DialBegin", LINKED, "PJSIP/trunk-00000008", **dial),
-        chan("DialBegin", LINKED, "PJSIP/trunk-00000008", **dial),
-        chan("DialEnd", LINKED, "PJSIP/trunk-00000008", DialStatus="ANSWER", **dial),
-        hangup("1.9", "PJSIP/1001-00000009"),
-        hangup(LINKED, "PJSIP/trunk-00000008"),
-    ])
+    events = feed_all(
+        tracker,
+        [
+            chan("Newchannel", LINKED, "PJSIP/trunk-00000008"),
+            chan("DialBegin", LINKED, "PJSIP/trunk-00000008", **dial),
+            chan("DialBegin", LINKED, "PJSIP/trunk-00000008", **dial),
+            chan("DialEnd", LINKED, "PJSIP/trunk-00000008", DialStatus="ANSWER", **dial),
+            hangup("1.9", "PJSIP/1001-00000009"),
+            hangup(LINKED, "PJSIP/trunk-00000008"),
+        ],
+    )
 
     assert [type(e).__name__ for e in events] == ["CallOffered", "CallAnswered", "CallEnded"]
     assert events[0].queue is None and events[0].agent == "1001"
@@ -167,10 +239,13 @@ def test_given_dial_hook_when_direct_call_rings_a_device_then_offered_and_answer
 
 def test_given_tracker_started_mid_call_then_header_times_are_the_fallback() -> None:
     tracker = CallTracker("lab")
-    events = feed_all(tracker, [
-        member("AgentConnect", "1001", "1.2", HoldTime="12", RingTime="3"),
-        hangup(CALLER, "Local/5550001@inbound-00000000;2"),
-    ])
+    events = feed_all(
+        tracker,
+        [
+            member("AgentConnect", "1001", "1.2", HoldTime="12", RingTime="3"),
+            hangup(CALLER, "Local/5550001@inbound-00000000;2"),
+        ],
+    )
 
     [answered] = [e for e in events if isinstance(e, CallAnswered)]
     assert (answered.wait_seconds, answered.ring_seconds) == (12.0, 3.0)

@@ -1,0 +1,126 @@
+"""The `callcenter` command: run the service (default), apply migrations, or add a user."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import getpass
+import logging
+import signal
+import sys
+from dataclasses import replace
+from pathlib import Path
+
+from callcenter.demo import DemoPbx
+from callcenter.demo_data import DEMO_AGENTS, seed_demo
+from callcenter.service import Service, ensure_sqlite_folder
+from callcenter.settings import PbxSettings, Settings, SettingsError, load_settings
+from crm_core.db import Database
+from crm_core.migrate import upgrade
+from crm_core.users import UserService
+
+log = logging.getLogger("callcenter")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="callcenter", description=__doc__)
+    parser.add_argument("--config", type=Path, default=Path("config.toml"), help="path to config.toml")
+    sub = parser.add_subparsers(dest="command")
+    sub.add_parser("run", help="run the service (the default)")
+    sub.add_parser("migrate", help="create or upgrade the database schema, then exit")
+    add = sub.add_parser("add-user", help="create a user (the password is asked for)")
+    add.add_argument("login")
+    add.add_argument("--name", required=True)
+    add.add_argument("--role", default="agent", choices=["agent", "supervisor", "admin"])
+    add.add_argument("--interface", help="queue member interface, e.g. PJSIP/1001")
+    add.add_argument("--extension")
+    return parser
+
+
+async def _run(settings: Settings) -> None:
+    demo: DemoPbx | None = None
+    if settings.demo_mode:
+        demo = DemoPbx(settings.demo.ami_port, settings.demo.call_every_seconds)
+        await demo.start()
+        pbx = PbxSettings(name="demo", port=demo.port, username=demo.username, secret=demo.secret)
+        settings = replace(settings, pbx=[pbx])
+    service = Service(settings)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        await service.start()
+        if demo is not None:
+            await seed_demo(service.users, service.customers, settings.demo.agent_password)
+            _print_demo_banner(settings, service.web_port)
+        log.info("console at http://%s:%s/", settings.server.host, service.web_port)
+        await stop.wait()
+    finally:
+        await service.stop()
+        if demo is not None:
+            await demo.stop()
+
+
+def _print_demo_banner(settings: Settings, port: int) -> None:
+    logins = ", ".join(a.login for a in DEMO_AGENTS)
+    print(
+        f"\n  Demo mode: simulated PBX, a call every ~{settings.demo.call_every_seconds:g} s.\n"
+        f"  Open http://{settings.server.host}:{port}/ and sign in as one of {logins}, or supervisor\n"
+        f"  password: {settings.demo.agent_password}\n",
+        flush=True,
+    )
+
+
+async def _migrate(settings: Settings) -> None:
+    ensure_sqlite_folder(settings.database.url)
+    db = Database(settings.database.url)
+    try:
+        await upgrade(db)
+    finally:
+        await db.dispose()
+
+
+async def _add_user(settings: Settings, args: argparse.Namespace) -> None:
+    password = getpass.getpass(f"password for {args.login}: ")
+    await _migrate(settings)
+    db = Database(settings.database.url)
+    try:
+        user = await UserService(db).create(
+            args.login,
+            password,
+            args.name,
+            role=args.role,
+            interface=args.interface,
+            extension=args.extension,
+        )
+        print(f"created user {user.login} (id {user.id}, {user.role})")
+    finally:
+        await db.dispose()
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        settings = load_settings(args.config)
+    except SettingsError as exc:
+        print(f"config error: {exc}", file=sys.stderr)
+        return 2
+    logging.basicConfig(
+        level=settings.logging.level,
+        format="%(asctime)s %(levelname)s %(name)s %(message)s",
+    )
+    logging.Formatter.converter = __import__("time").gmtime  # UTC in every log line
+    if args.command == "migrate":
+        asyncio.run(_migrate(settings))
+    elif args.command == "add-user":
+        asyncio.run(_add_user(settings, args))
+    else:
+        with contextlib.suppress(KeyboardInterrupt):
+            asyncio.run(_run(settings))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

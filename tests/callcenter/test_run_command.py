@@ -1,0 +1,69 @@
+"""The README's run command in demo mode: a newcomer signs in and sees pop-ups within seconds."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import re
+import sys
+from pathlib import Path
+
+import aiohttp
+import websockets
+
+ROOT = Path(__file__).parents[2]
+
+
+async def test_demo_mode_prints_a_login_and_pops_calls_to_that_agent(
+    tmp_path: Path, unused_tcp_port: int
+) -> None:
+    config = tmp_path / "config.toml"
+    config.write_text(
+        f'[server]\nport = {unused_tcp_port}\n[database]\nurl = "sqlite+aiosqlite:///{tmp_path}/demo.sqlite3"\n'
+        "[demo]\ncall_every_seconds = 0.5\n",
+        encoding="utf-8",
+    )
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "callcenter", "--config", str(config), "run",
+        cwd=tmp_path, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )  # fmt: skip
+    try:
+        banner = await asyncio.wait_for(_read_until(proc, "password:"), timeout=30)
+        login = re.search(r"sign in as one of (agent\d+)", banner)
+        password = re.search(r"password: (\S+)", banner)
+        assert login and password, banner
+        base = f"http://127.0.0.1:{unused_tcp_port}"
+        async with aiohttp.ClientSession() as http:
+            body = {"login": login.group(1), "password": password.group(1)}
+            async with http.post(f"{base}/api/session", json=body) as resp:
+                assert resp.status == 200
+                token = resp.cookies["crm_session"].value
+        ws_url = f"ws://127.0.0.1:{unused_tcp_port}/ws"
+        async with websockets.connect(ws_url, additional_headers={"Cookie": f"crm_session={token}"}) as ws:
+            pop = await asyncio.wait_for(_first_pop(ws), timeout=30)
+        assert pop["customer"]["number"]
+    finally:
+        proc.terminate()
+        await asyncio.wait_for(proc.wait(), timeout=15)
+    assert proc.returncode == 0, "the service did not shut down cleanly on SIGTERM"
+
+
+async def _read_until(proc: asyncio.subprocess.Process, marker: str) -> str:
+    assert proc.stdout is not None
+    seen = ""
+    while marker not in seen:
+        line = await proc.stdout.readline()
+        if not line:
+            raise AssertionError(f"service exited early:\n{seen}")
+        seen += line.decode()
+    return seen
+
+
+async def _first_pop(ws: websockets.ClientConnection) -> dict:
+    async for raw in ws:
+        message = json.loads(raw)
+        if message["type"] == "pop":
+            return message
+    raise AssertionError("socket closed before any pop")

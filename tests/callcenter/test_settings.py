@@ -1,0 +1,49 @@
+"""Settings as data: every key documented in config.toml, bad files refused with a clear message."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import fields
+from pathlib import Path
+
+import pytest
+
+from callcenter.settings import SECTIONS, SettingsError, load_settings, parse_settings
+
+CONFIG = Path(__file__).parents[2] / "config.toml"
+
+
+def test_config_toml_documents_every_key_with_a_comment_above_it() -> None:
+    lines = CONFIG.read_text(encoding="utf-8").splitlines()
+    for section, cls in SECTIONS.items():
+        for f in fields(cls):
+            pattern = re.compile(rf"^#?\s*#?\s*{f.name}\s*=")
+            where = [i for i, line in enumerate(lines) if pattern.match(line)]
+            assert where, f"{section}.{f.name} is missing from config.toml"
+            assert lines[where[0] - 1].lstrip().startswith("#"), f"{section}.{f.name} has no comment"
+            assert f.metadata.get("help"), f"{section}.{f.name} has no help text"
+
+
+def test_shipped_config_is_the_defaults() -> None:
+    assert load_settings(CONFIG) == parse_settings({})
+    assert load_settings(CONFIG).demo_mode
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        ({"server": {"prot": 1}}, "unknown key server.prot"),
+        ({"server": {"port": "80"}}, "server.port must be int"),
+        ({"servers": {}}, "unknown section"),
+        ({"demo": {"enabled": "maybe"}}, "demo.enabled"),
+        ({"pbx": [{"name": "a"}, {"name": "a"}]}, "share a name"),
+    ],
+)
+def test_bad_settings_are_refused_naming_the_key(data: dict, message: str) -> None:
+    with pytest.raises(SettingsError, match=message):
+        parse_settings(data)
+
+
+def test_a_configured_pbx_turns_demo_mode_off_and_ints_pass_for_floats() -> None:
+    settings = parse_settings({"pbx": [{"name": "bj", "secret": "x", "ping_seconds": 5}]})
+    assert not settings.demo_mode and settings.pbx[0].ping_seconds == 5
