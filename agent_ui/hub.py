@@ -92,7 +92,8 @@ class ConsoleHub:
         if agent_id in call.pops:
             return  # one pop per call per agent, whatever the PBX repeats
         if call.card is None:
-            call.card = (await self.customers.card_for_number(event.caller_number)).to_json()
+            card = await self.customers.card_for_number(event.caller_number, (event.pbx, event.call_id))
+            call.card = card.to_json()
         message = {
             "type": "pop",
             "pop_id": key,

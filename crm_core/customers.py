@@ -88,26 +88,30 @@ class CustomerService:
             )
             return list(dict.fromkeys(rows))
 
-    async def card_for_number(self, number: str) -> CustomerCard:
-        """The pop-up card for a calling number: the matching customer, or a new-customer card."""
+    async def card_for_number(self, number: str, current_call: tuple[str, str] | None = None) -> CustomerCard:
+        """The pop-up card for a calling number: the matching customer, or a new-customer card.
+
+        current_call (PBX, call id) is left out of the history: the card shows earlier calls.
+        """
         key = self.normalize(number)
         ids = await self.find_ids_by_number(number) if key else []
         if not ids:
             return CustomerCard(number=key, number_display=display_number(key, self.region))
-        card = await self.card(ids[0], number=key)
+        card = await self.card(ids[0], number=key, current_call=current_call)
         return CustomerCard(**{**_fields(card), "other_matches": len(ids) - 1})
 
-    async def card(self, customer_id: int, number: str = "") -> CustomerCard:
+    async def card(
+        self, customer_id: int, number: str = "", current_call: tuple[str, str] | None = None
+    ) -> CustomerCard:
         async with self.db.read() as s:
             customer = await s.get(Customer, customer_id, options=[selectinload(Customer.phones)])
             if customer is None:
                 raise LookupError(customer_id)
-            calls = await s.scalars(
-                select(CallRecord)
-                .where(CallRecord.customer_id == customer_id)
-                .order_by(CallRecord.started_at.desc())
-                .limit(RECENT_CALLS_ON_CARD)
-            )
+            query = select(CallRecord).where(CallRecord.customer_id == customer_id)
+            if current_call is not None:
+                pbx, call_id = current_call
+                query = query.where(~((CallRecord.pbx == pbx) & (CallRecord.call_id == call_id)))
+            calls = await s.scalars(query.order_by(CallRecord.started_at.desc()).limit(RECENT_CALLS_ON_CARD))
             recent = [
                 RecentCall(c.started_at, c.direction, c.outcome, c.queue, c.talk_seconds) for c in calls
             ]

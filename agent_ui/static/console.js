@@ -6,6 +6,7 @@
   const popsEl = document.getElementById("pops");
   const linkEl = document.getElementById("link-state");
   const pops = new Map();
+  const KEEP_FINISHED = 5;
   let retry = 500;
 
   function el(tag, attrs, ...children) {
@@ -56,6 +57,16 @@
     pops.set(pop.pop_id, pop);
     const idle = popsEl.querySelector(".idle");
     if (idle) idle.remove();
+    pruneFinished();
+  }
+
+  // A console stays open all day: keep only the latest few finished cards.
+  function pruneFinished() {
+    const finished = [...pops.values()].filter((p) => p.state === "ended" || p.state === "withdrawn");
+    for (const pop of finished.slice(0, Math.max(0, finished.length - KEEP_FINISHED))) {
+      pop.node.remove();
+      pops.delete(pop.pop_id);
+    }
   }
 
   function onMessage(msg) {
@@ -69,8 +80,11 @@
     ws.onmessage = (ev) => { try { onMessage(JSON.parse(ev.data)); } catch (e) { /* pong or garbage */ } };
     ws.onclose = (ev) => {
       linkEl.textContent = t("console.link.down"); linkEl.className = "down";
-      if (ev.code === 4401) { location.href = "/login"; return; }
-      setTimeout(connect, retry); retry = Math.min(retry * 2, 15000);
+      // A refused handshake looks like any other drop: ask whether the session is still alive.
+      fetch("/api/me", { credentials: "same-origin" }).then((r) => {
+        if (r.status === 401) location.href = "/login";
+        else { setTimeout(connect, retry); retry = Math.min(retry * 2, 15000); }
+      }, () => { setTimeout(connect, retry); retry = Math.min(retry * 2, 15000); });
     };
   }
   connect();
