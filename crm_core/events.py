@@ -37,6 +37,10 @@ class CallOffered:
     queue: str | None
     at: float
     variables: dict[str, str] = field(default_factory=dict)
+    # Why the call came: "queue", "direct", "transfer", "callback", "click_to_dial".
+    reason: str = "queue"
+    transferred_by: str | None = None  # the agent who transferred it to this one
+    direction: str = "inbound"  # "inbound" | "outbound" | "internal"
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,8 +69,39 @@ class CallAnswered:
 
 
 @dataclass(frozen=True, slots=True)
+class CallTransferred:
+    """An agent passed the call on: to another agent, a queue or an extension."""
+
+    pbx: str
+    call_id: str
+    from_agent: str | None
+    target: str  # agent interface, "queue:<name>" or the dialled extension
+    kind: str  # "blind" | "attended" | "redirect"
+    at: float
+
+
+@dataclass(frozen=True, slots=True)
+class CallHoldChanged:
+    """The caller was put on hold by the agent, or taken off hold."""
+
+    pbx: str
+    call_id: str
+    agent: str | None
+    on_hold: bool
+    at: float
+
+
+@dataclass(frozen=True, slots=True)
 class CallEnded:
-    """The call is over: every leg hung up. Outcome is "answered" or "abandoned"."""
+    """The call is over: every leg hung up.
+
+    outcome, what happened to the caller: "answered" (an agent talked with them;
+    `transferred` tells whether it was passed on), "abandoned" (the caller hung up
+    before any answer: in the queue or while an agent rang), "no_answer" (offered or
+    dialled, never answered, ended by the PBX: queue timeout, outbound no answer),
+    "busy" (the dialled party was busy) or "failed" (an outbound attempt that could
+    not be placed).
+    """
 
     pbx: str
     call_id: str
@@ -81,6 +116,28 @@ class CallEnded:
     wait_seconds: float
     talk_seconds: float
     abandon_position: int | None = None
+    direction: str = "inbound"
+    offered_at: float | None = None
+    ring_seconds: float = 0.0
+    hold_seconds: float = 0.0
+    agents: tuple[str, ...] = ()  # every agent interface offered the call, in order
+    transferred: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class AgentStateChanged:
+    """An agent's seat changed state.
+
+    state: "logged_out", "ready", "paused", "ringing", "on_call", "on_hold", "wrap_up".
+    reason: the pause reason when paused. queues: the queues the agent is logged in to.
+    """
+
+    pbx: str
+    agent: str  # queue interface
+    state: str
+    reason: str
+    queues: tuple[str, ...]
+    at: float  # when this state began
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,5 +150,7 @@ class PbxLinkChanged:
     at: float
 
 
-CallEvent = CallQueued | CallOffered | OfferWithdrawn | CallAnswered | CallEnded
-DomainEvent = CallEvent | PbxLinkChanged
+CallEvent = (
+    CallQueued | CallOffered | OfferWithdrawn | CallAnswered | CallTransferred | CallHoldChanged | CallEnded
+)
+DomainEvent = CallEvent | AgentStateChanged | PbxLinkChanged

@@ -14,6 +14,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    MetaData,
     String,
     Text,
     TypeDecorator,
@@ -46,7 +47,16 @@ class UTCDateTime(TypeDecorator[datetime]):
 
 
 class Base(DeclarativeBase):
-    pass
+    # Named constraints, so migrations can drop or alter them on SQLite and PostgreSQL alike.
+    metadata = MetaData(
+        naming_convention={
+            "ix": "ix_%(column_0_label)s",
+            "uq": "uq_%(table_name)s_%(column_0_name)s",
+            "ck": "ck_%(table_name)s_%(constraint_name)s",
+            "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+            "pk": "pk_%(table_name)s",
+        }
+    )
 
 
 class User(Base):
@@ -122,6 +132,53 @@ class CallRecord(Base):
     talk_seconds: Mapped[float | None] = mapped_column(Float)
     abandon_position: Mapped[int | None] = mapped_column(Integer)
     notes: Mapped[str] = mapped_column(Text, default="")
+    offered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    ring_seconds: Mapped[float | None] = mapped_column(Float)
+    hold_seconds: Mapped[float | None] = mapped_column(Float)
+    wrapup_seconds: Mapped[float | None] = mapped_column(Float)
+    transferred: Mapped[bool] = mapped_column(default=False)
+    disposition: Mapped[str | None] = mapped_column(String(64))
+    disposition_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+
+    agents: Mapped[list[CallAgent]] = relationship(
+        back_populates="call", cascade="all, delete-orphan", order_by="CallAgent.id"
+    )
+
+
+class CallAgent(Base):
+    """An agent a call was offered to, and whether they took it: the 'agents involved'."""
+
+    __tablename__ = "call_agents"
+    __table_args__ = (
+        UniqueConstraint("call_record_id", "agent_interface", name="uq_call_agents_call_agent"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    call_record_id: Mapped[int] = mapped_column(ForeignKey("call_records.id", ondelete="CASCADE"))
+    agent_interface: Mapped[str] = mapped_column(String(128))
+    agent_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True)
+    offered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    result: Mapped[str] = mapped_column(String(24), default="offered")  # offered|answered|no_answer|withdrawn
+    reason: Mapped[str] = mapped_column(String(24), default="queue")  # why it came: queue|transfer|...
+
+    call: Mapped[CallRecord] = relationship(back_populates="agents")
+
+
+class SeatState(Base):
+    """One span of an agent's seat state: the history occupancy and pause KPIs are computed from."""
+
+    __tablename__ = "seat_states"
+    __table_args__ = (Index("ix_seat_states_agent_started", "agent_interface", "started_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    pbx: Mapped[str] = mapped_column(String(64))
+    agent_interface: Mapped[str] = mapped_column(String(128))
+    agent_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True)
+    state: Mapped[str] = mapped_column(String(16))
+    reason: Mapped[str] = mapped_column(String(64), default="")
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
 
 class WebSession(Base):

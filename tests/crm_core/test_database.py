@@ -63,3 +63,18 @@ async def test_given_two_engines_on_one_sqlite_file_then_writers_wait_instead_of
     finally:
         await first.dispose()
         await second.dispose()
+
+
+async def test_migrations_create_exactly_the_schema_the_models_describe(db: Database) -> None:
+    from alembic.autogenerate import compare_metadata
+    from alembic.runtime.migration import MigrationContext
+
+    from crm_core.models import Base
+
+    def diff(sync_conn) -> list:
+        context = MigrationContext.configure(sync_conn, opts={"compare_type": True})
+        return compare_metadata(context, Base.metadata)
+
+    async with db.reader.connect() as conn:
+        differences = await conn.run_sync(diff)
+    assert differences == []

@@ -67,9 +67,9 @@ def test_given_first_agent_does_not_answer_then_offer_moves_to_second() -> None:
     call_events = [e for e in events if not isinstance(e, CallQueued)]
     kinds = [(type(e).__name__, getattr(e, "agent", None), getattr(e, "reason", None)) for e in call_events]
     assert kinds == [
-        ("CallOffered", "Local/1001@agents/n", None),
+        ("CallOffered", "Local/1001@agents/n", "queue"),
         ("OfferWithdrawn", "Local/1001@agents/n", "no_answer"),
-        ("CallOffered", "Local/1002@agents/n", None),
+        ("CallOffered", "Local/1002@agents/n", "queue"),
         ("CallAnswered", "Local/1002@agents/n", None),
         ("CallEnded", "Local/1002@agents/n", None),
     ]
