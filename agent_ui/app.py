@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
@@ -11,8 +12,10 @@ from aiohttp import web
 
 from agent_ui import auth, pages, ws
 from agent_ui.context import LANG_KEY, SERVICES, UiServices, current_user
+from agent_ui.errors import json_error
 from agent_ui.i18n import LANGUAGES, catalog, translate
 
+log = logging.getLogger(__name__)
 _HERE = Path(__file__).parent
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
@@ -24,14 +27,38 @@ CSP = (
 
 @web.middleware
 async def security_headers(request: web.Request, handler: Handler) -> web.StreamResponse:
-    response = await handler(request)
+    try:
+        response = await handler(request)
+    except web.HTTPException as exc:  # redirects and 404s carry the headers too
+        _decorate(request, exc)
+        raise
+    _decorate(request, response)
+    return response
+
+
+@web.middleware
+async def api_errors(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """An unexpected failure under /api/ is logged and answered in JSON, never an HTML trace."""
+    try:
+        return await handler(request)
+    except web.HTTPException:
+        raise
+    except Exception:
+        if not request.path.startswith("/api/"):
+            raise
+        log.exception("API request failed path=%s", request.path)
+        return json_error(request, 500, "error.internal")
+
+
+def _decorate(request: web.Request, response: web.StreamResponse) -> None:
+    if response.prepared:
+        return  # a WebSocket or stream already sent its headers
     response.headers.setdefault("Content-Security-Policy", CSP)
     response.headers.setdefault("X-Frame-Options", "DENY")
     response.headers.setdefault("X-Content-Type-Options", "nosniff")
     response.headers.setdefault("Referrer-Policy", "same-origin")
     if not request.path.startswith("/static/"):
         response.headers.setdefault("Cache-Control", "no-store")
-    return response
 
 
 async def _template_context(request: web.Request) -> dict[str, object]:
@@ -46,7 +73,7 @@ async def _template_context(request: web.Request) -> dict[str, object]:
 
 
 def create_app(services: UiServices) -> web.Application:
-    app = web.Application(middlewares=[security_headers, auth.session_middleware])
+    app = web.Application(middlewares=[security_headers, api_errors, auth.session_middleware])
     app[SERVICES] = services
     aiohttp_jinja2.setup(
         app,

@@ -16,7 +16,9 @@ from agent_ui.errors import json_error
 from agent_ui.i18n import LANG_COOKIE, pick_language, translate
 
 log = logging.getLogger(__name__)
-PUBLIC_PREFIXES = ("/login", "/static/", "/api/health", "/api/session")
+PUBLIC_PATHS = frozenset({"/login", "/api/health", "/api/session"})
+PUBLIC_PREFIX = "/static/"
+MAX_LOGGED_LOGIN = 64
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
@@ -26,11 +28,11 @@ async def session_middleware(request: web.Request, handler: Handler) -> web.Stre
     services = request.app[SERVICES]
     user_id = await services.sessions.resolve(request.cookies.get(SESSION_COOKIE))
     user = await services.users.by_id(user_id) if user_id else None
-    if user is not None:
+    if user is not None and user.active:
         request[USER_KEY] = user
-    elif not request.path.startswith(PUBLIC_PREFIXES):
+    elif request.path not in PUBLIC_PATHS and not request.path.startswith(PUBLIC_PREFIX):
         if request.path.startswith(("/api/", "/ws")):
-            return json_error(request, 401, "login.failed")
+            return json_error(request, 401, "error.unauthenticated")
         raise web.HTTPFound("/login")
     response = await handler(request)
     if "lang" in request.query and request.query["lang"] == request[LANG_KEY]:
@@ -52,7 +54,7 @@ async def login_submit(request: web.Request) -> web.StreamResponse:
         return aiohttp_jinja2.render_template("login.html", request, ctx, status=400)
     user = await request.app[SERVICES].users.authenticate(login, password)
     if user is None:
-        log.info("login refused login=%s remote=%s", login, request.remote)
+        log.info("login refused login=%r remote=%s", login[:MAX_LOGGED_LOGIN], request.remote)
         ctx = {"error": translate(lang, "login.failed"), "login": login}
         return aiohttp_jinja2.render_template("login.html", request, ctx, status=401)
     response = _redirect("/")
@@ -62,6 +64,9 @@ async def login_submit(request: web.Request) -> web.StreamResponse:
 
 async def api_session_create(request: web.Request) -> web.StreamResponse:
     """JSON sign-in for scripts and tests: {"login": ..., "password": ...}."""
+    if request.content_type != "application/json":
+        # A form or text/plain POST could come from another site's page (login CSRF).
+        return json_error(request, 415, "error.bad_request", field="Content-Type")
     try:
         body = await request.json()
     except ValueError:
@@ -73,7 +78,7 @@ async def api_session_create(request: web.Request) -> web.StreamResponse:
             return json_error(request, 400, "login.missing", field=name)
     user = await request.app[SERVICES].users.authenticate(body["login"], body["password"])
     if user is None:
-        log.info("login refused login=%s remote=%s", body["login"], request.remote)
+        log.info("login refused login=%r remote=%s", body["login"][:MAX_LOGGED_LOGIN], request.remote)
         return json_error(request, 401, "login.failed")
     response = web.json_response({"id": user.id, "login": user.login, "role": user.role})
     await _open_session(request, response, user.id)
@@ -82,8 +87,12 @@ async def api_session_create(request: web.Request) -> web.StreamResponse:
 
 async def logout(request: web.Request) -> web.StreamResponse:
     token = request.cookies.get(SESSION_COOKIE)
+    services = request.app[SERVICES]
     if token:
-        await request.app[SERVICES].sessions.close(token)
+        await services.sessions.close(token)
+    user = request.get(USER_KEY)
+    if user is not None:
+        await services.hub.streams.close_user(user.id)  # open consoles stop receiving cards too
     response = _redirect("/login")
     response.del_cookie(SESSION_COOKIE, path="/")
     return response

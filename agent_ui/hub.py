@@ -1,25 +1,33 @@
-"""The console hub: which browser sockets belong to which agent, and what each agent must see.
+"""The console hub: turns call and seat events into what each agent's console must show.
 
-It turns call events into screen pops for the agent being offered the call and
-into state updates on that pop (answered, withdrawn, ended). It remembers the
-pops still open so that a console that (re)connects mid-call catches up.
+A pop goes to the agent being offered the call (one per call per agent, however
+many tabs), then follows the call: answered, withdrawn (taken elsewhere, no
+answer, caller left) or ended. Calls still open and each agent's seat state are
+kept so that a console (re)connecting without a resumable position gets a snapshot.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-from collections import defaultdict
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
-from aiohttp import web
-
+from agent_ui.stream import ConsoleSocket, StreamRegistry
 from crm_core.customers import CustomerService
-from crm_core.events import CallAnswered, CallEnded, CallEvent, CallOffered, CallQueued, OfferWithdrawn
+from crm_core.events import (
+    AgentStateChanged,
+    CallAnswered,
+    CallEnded,
+    CallEvent,
+    CallOffered,
+    OfferWithdrawn,
+)
 from crm_core.users import UserService
 
 log = logging.getLogger(__name__)
+UNKNOWN_AGENT_TTL = 30.0  # seconds an interface with no agent is remembered as such
 
 
 @dataclass
@@ -27,69 +35,92 @@ class _OpenCall:
     """A call that has popped on at least one console and has not ended yet."""
 
     card: dict[str, Any] | None = None
-    pops: dict[int, dict[str, Any]] = field(default_factory=dict)  # user id -> last message sent
+    pops: dict[int, dict[str, Any]] = field(default_factory=dict)  # user id -> latest pop state
 
 
 class ConsoleHub:
     def __init__(self, users: UserService, customers: CustomerService) -> None:
         self.users = users
         self.customers = customers
-        self.sockets: dict[int, set[web.WebSocketResponse]] = defaultdict(set)
+        self.streams = StreamRegistry()
         self.calls: dict[str, _OpenCall] = {}
-        self._agent_ids: dict[str, int | None] = {}
+        self.seats: dict[int, dict[str, Any]] = {}  # user id -> latest seat message
+        self._agents: dict[str, tuple[int | None, float]] = {}
 
-    # --- sockets -----------------------------------------------------------------------------
+    # --- consoles ------------------------------------------------------------------------------
 
-    async def attach(self, user_id: int, ws: web.WebSocketResponse) -> None:
-        self.sockets[user_id].add(ws)
-        for call in list(self.calls.values()):
-            message = call.pops.get(user_id)
-            if message is not None:
-                await self._send(ws, message)
+    def attach(
+        self, user_id: int, ws: Any, epoch: str | None = None, since: int | None = None
+    ) -> ConsoleSocket:
+        """Register a console; replay what it missed, or send it a snapshot to reset from."""
+        console = self.streams.attach(user_id, ws)
+        console.offer(self._hello(user_id))
+        missed = self.streams.missed(user_id, epoch, since)
+        if missed is None:
+            console.offer(self._snapshot(user_id))
+        else:
+            for text in missed:
+                console.offer(text)
+        return console
 
-    def detach(self, user_id: int, ws: web.WebSocketResponse) -> None:
-        socks = self.sockets.get(user_id)
-        if socks is not None:
-            socks.discard(ws)
-            if not socks:
-                del self.sockets[user_id]
+    async def detach(self, user_id: int, console: ConsoleSocket) -> None:
+        await self.streams.detach(user_id, console)
 
     async def close_all(self) -> None:
-        for socks in list(self.sockets.values()):
-            for ws in list(socks):
-                await ws.close(code=1001, message=b"server shutdown")
+        await self.streams.close_all()
 
-    # --- call events -------------------------------------------------------------------------
+    def _hello(self, user_id: int) -> str:
+        return json.dumps({"type": "hello", "stream": self.streams.epoch})
 
-    async def handle(self, event: CallEvent) -> None:
-        """Bus subscriber for call events."""
-        if isinstance(event, CallQueued):
-            return
-        key = f"{event.pbx}:{event.call_id}"
-        if isinstance(event, CallOffered):
-            await self._offered(key, event)
-            return
-        call = self.calls.get(key)
-        if call is None:
-            return
-        if isinstance(event, CallAnswered):
-            agent_id = await self._agent_id(event.agent)
-            await self._update(call, key, {agent_id} if agent_id else set(), state="answered")
-        elif isinstance(event, OfferWithdrawn):
-            agent_id = await self._agent_id(event.agent)
-            if agent_id is not None:
-                await self._update(call, key, {agent_id}, state="withdrawn", reason=event.reason)
-        elif isinstance(event, CallEnded):
-            await self._update(call, key, set(call.pops), state="ended", outcome=event.outcome)
-            del self.calls[key]
+    def _snapshot(self, user_id: int) -> str:
+        import json
 
-    async def _offered(self, key: str, event: CallOffered) -> None:
+        pops = [call.pops[user_id] for call in self.calls.values() if user_id in call.pops]
+        return json.dumps(
+            {
+                "type": "snapshot",
+                "stream": self.streams.epoch,
+                "seq": self.streams.last_seq(user_id),
+                "pops": pops,
+                "seat": self.seats.get(user_id),
+            },
+            ensure_ascii=False,
+        )
+
+    # --- events --------------------------------------------------------------------------------
+
+    async def handle(self, event: CallEvent | AgentStateChanged) -> None:
+        """Bus subscriber for call and seat events."""
+        if isinstance(event, AgentStateChanged):
+            await self._seat(event)
+        elif isinstance(event, CallOffered):
+            await self._offered(event)
+        elif isinstance(event, CallAnswered | OfferWithdrawn | CallEnded):
+            await self._follow(event)
+
+    async def _seat(self, event: AgentStateChanged) -> None:
+        agent_id = await self._agent_id(event.agent)
+        if agent_id is None:
+            return
+        message = {
+            "type": "seat",
+            "state": event.state,
+            "reason": event.reason,
+            "queues": list(event.queues),
+            "since": event.at,
+        }
+        self.seats[agent_id] = message
+        self.streams.push(agent_id, message)
+
+    async def _offered(self, event: CallOffered) -> None:
         agent_id = await self._agent_id(event.agent)
         if agent_id is None:
             log.info("call offered to an interface with no agent pbx=%s call=%s", event.pbx, event.call_id)
             return
+        key = f"{event.pbx}:{event.call_id}"
         call = self.calls.setdefault(key, _OpenCall())
-        if agent_id in call.pops:
+        current = call.pops.get(agent_id)
+        if current is not None and current["state"] in ("ringing", "answered"):
             return  # one pop per call per agent, whatever the PBX repeats
         if call.card is None:
             card = await self.customers.card_for_number(event.caller_number, (event.pbx, event.call_id))
@@ -98,45 +129,71 @@ class ConsoleHub:
             "type": "pop",
             "pop_id": key,
             "state": "ringing",
-            "call": {
-                "pbx": event.pbx,
-                "call_id": event.call_id,
-                "queue": event.queue,
-                "caller_number": event.caller_number,
-                "caller_name": event.caller_name,
-                "offered_at": event.at,
-            },
+            "call": await self._call_info(event),
             "customer": call.card,
         }
         call.pops[agent_id] = message
-        await self._push(agent_id, message)
+        self.streams.push(agent_id, message)
 
-    async def _update(self, call: _OpenCall, key: str, agent_ids: set[int], **state: Any) -> None:
+    async def _call_info(self, event: CallOffered) -> dict[str, Any]:
+        """What the pop-up says about the call, including why it came to this agent."""
+        transferred_by = None
+        if event.transferred_by:
+            user = await self.users.by_interface(event.transferred_by)
+            transferred_by = user.display_name if user else event.transferred_by
+        return {
+            "pbx": event.pbx,
+            "call_id": event.call_id,
+            "queue": event.queue,
+            "caller_number": event.caller_number,
+            "caller_name": event.caller_name,
+            "offered_at": event.at,
+            "direction": event.direction,
+            "reason": event.reason,
+            "transferred_by": transferred_by,
+            "variables": {k: v for k, v in event.variables.items() if k.startswith("CRM_") and v},
+        }
+
+    async def _follow(self, event: CallAnswered | OfferWithdrawn | CallEnded) -> None:
+        key = f"{event.pbx}:{event.call_id}"
+        call = self.calls.get(key)
+        if call is None:
+            return
+        try:
+            if isinstance(event, CallEnded):
+                self._update(call, key, set(call.pops), state="ended", outcome=event.outcome)
+                return
+            agent_id = await self._agent_id(event.agent)
+            if agent_id is None:
+                return
+            if isinstance(event, CallAnswered):
+                self._update(call, key, {agent_id}, state="answered")
+            else:
+                self._update(call, key, {agent_id}, state="withdrawn", reason=event.reason)
+        finally:
+            if isinstance(event, CallEnded):
+                self.calls.pop(key, None)
+
+    def _update(self, call: _OpenCall, key: str, agent_ids: set[int], **state: Any) -> None:
         for agent_id in agent_ids:
             pop = call.pops.get(agent_id)
-            if pop is None:
+            if pop is None or pop["state"] == "ended":
                 continue
+            if pop["state"] == "withdrawn" and state.get("outcome") == "answered":
+                continue  # the card already says the call went elsewhere; its end is not this agent's
             pop.update(state)  # a console connecting later sees the latest state
-            await self._push(agent_id, {"type": "call_state", "pop_id": key, **state})
+            self.streams.push(agent_id, {"type": "call_state", "pop_id": key, **state})
 
     async def _agent_id(self, interface: str) -> int | None:
-        if interface not in self._agent_ids:
-            user = await self.users.by_interface(interface)
-            self._agent_ids[interface] = user.id if user else None
-        return self._agent_ids[interface]
+        """The agent answering on this interface (unknown ones are re-checked after a while)."""
+        cached = self._agents.get(interface)
+        now = time.monotonic()
+        if cached is not None and (cached[0] is not None or now - cached[1] < UNKNOWN_AGENT_TTL):
+            return cached[0]
+        user = await self.users.by_interface(interface)
+        self._agents[interface] = (user.id if user else None, now)
+        return user.id if user else None
 
     def forget_agent_cache(self) -> None:
         """Called when users or their interfaces change."""
-        self._agent_ids.clear()
-
-    async def _push(self, user_id: int, message: dict[str, Any]) -> None:
-        for ws in list(self.sockets.get(user_id, ())):
-            await self._send(ws, message)
-
-    async def _send(self, ws: web.WebSocketResponse, message: dict[str, Any]) -> None:
-        if ws.closed:
-            return
-        try:
-            await ws.send_str(json.dumps(message, ensure_ascii=False))
-        except ConnectionError:
-            log.info("console socket went away while sending")
+        self._agents.clear()

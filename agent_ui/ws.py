@@ -1,4 +1,7 @@
-"""One WebSocket per console: the server pushes pops and call states down it."""
+"""One WebSocket per console: the server pushes pops, call states and seat state down it.
+
+A console reconnecting passes ?stream=<epoch>&since=<last seq> and gets what it missed.
+"""
 
 from __future__ import annotations
 
@@ -19,7 +22,13 @@ def _same_origin(request: web.Request) -> bool:
     origin = request.headers.get("Origin")
     if origin is None:
         return True  # not a browser (scripts, tests): the session cookie still gates it
-    return URL(origin).host == request.url.host and URL(origin).port == request.url.port
+    url = URL(origin)
+    return (url.host, url.port) == (request.url.host, request.url.port)
+
+
+def _since(request: web.Request) -> int | None:
+    raw = request.query.get("since", "")
+    return int(raw) if raw.isdigit() else None
 
 
 async def console_socket(request: web.Request) -> web.StreamResponse:
@@ -28,15 +37,14 @@ async def console_socket(request: web.Request) -> web.StreamResponse:
     if not _same_origin(request):
         log.warning("websocket refused: foreign origin user=%s", user.id)
         return json_error(request, 403, "error.forbidden")
-    ws = web.WebSocketResponse(heartbeat=HEARTBEAT_SECONDS, max_msg_size=64 * 1024)
+    ws = web.WebSocketResponse(heartbeat=HEARTBEAT_SECONDS, max_msg_size=64 * 1024, timeout=2.0)
     await ws.prepare(request)
     hub = request.app[SERVICES].hub
-    await ws.send_json({"type": "hello", "user": user.login})
-    await hub.attach(user.id, ws)
+    console = hub.attach(user.id, ws, request.query.get("stream"), _since(request))
     try:
         async for msg in ws:
             if msg.type == WSMsgType.TEXT and msg.data == "ping":
                 await ws.send_str("pong")
     finally:
-        hub.detach(user.id, ws)
+        await hub.detach(user.id, console)
     return ws

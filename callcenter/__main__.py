@@ -25,7 +25,7 @@ log = logging.getLogger("callcenter")
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="callcenter", description=__doc__)
-    parser.add_argument("--config", type=Path, default=Path("config.toml"), help="path to config.toml")
+    parser.add_argument("--config", type=Path, help="path to config.toml (default: ./config.toml if present)")
     sub = parser.add_subparsers(dest="command")
     sub.add_parser("run", help="run the service (the default)")
     sub.add_parser("migrate", help="create or upgrade the database schema, then exit")
@@ -35,6 +35,8 @@ def _parser() -> argparse.ArgumentParser:
     add.add_argument("--role", default="agent", choices=["agent", "supervisor", "admin"])
     add.add_argument("--interface", help="queue member interface, e.g. PJSIP/1001")
     add.add_argument("--extension")
+    for name, verb in (("import-customers", "read"), ("export-customers", "write")):
+        sub.add_parser(name, help=f"{verb} customers as CSV").add_argument("file", type=Path)
     return parser
 
 
@@ -44,7 +46,9 @@ async def _run(settings: Settings) -> None:
         demo = DemoPbx(settings.demo.ami_port, settings.demo.call_every_seconds)
         await demo.start()
         pbx = PbxSettings(name="demo", port=demo.port, username=demo.username, secret=demo.secret)
-        settings = replace(settings, pbx=[pbx])
+        # Demo agents and customers live in their own database, never in the real one.
+        database = replace(settings.database, url=settings.demo.database_url)
+        settings = replace(settings, pbx=[pbx], database=database)
     service = Service(settings)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -100,10 +104,31 @@ async def _add_user(settings: Settings, args: argparse.Namespace) -> None:
         await db.dispose()
 
 
+async def _customers_csv(settings: Settings, args: argparse.Namespace) -> int:
+    from callcenter.csv_io import export_customers, import_customers
+    from crm_core.contacts.service import CustomerProfiles
+    from crm_core.customers import CustomerService
+
+    await _migrate(settings)
+    db = Database(settings.database.url)
+    try:
+        customers = CustomerService(db, settings.crm.default_region)
+        if args.command == "export-customers":
+            print(f"exported {await export_customers(CustomerProfiles(customers), args.file)} customers")
+            return 0
+        result = await import_customers(customers, args.file)
+        for err in result.errors:
+            print(f"row {err.row}: {err.field}: {err.message}", file=sys.stderr)
+        print(f"imported {result.imported} customers, {len(result.errors)} rows refused")
+        return 1 if result.errors else 0
+    finally:
+        await db.dispose()
+
+
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
-        settings = load_settings(args.config)
+        settings = load_settings(args.config or Path("config.toml"), required=args.config is not None)
     except SettingsError as exc:
         print(f"config error: {exc}", file=sys.stderr)
         return 2
@@ -116,6 +141,8 @@ def main(argv: list[str] | None = None) -> int:
         asyncio.run(_migrate(settings))
     elif args.command == "add-user":
         asyncio.run(_add_user(settings, args))
+    elif args.command in ("import-customers", "export-customers"):
+        return asyncio.run(_customers_csv(settings, args))
     else:
         with contextlib.suppress(KeyboardInterrupt):
             asyncio.run(_run(settings))

@@ -1,8 +1,9 @@
 """Builds every part from Settings, wires them through the bus, and starts and stops them in order.
 
 Start: database (migrated) → services → bus → web server → PBX links (so the
-first pop-up already has a console to go to). Stop: the reverse, draining the
-bus so no call record is left unwritten.
+first pop-up already has a console to go to). Stop: PBX links first (no new
+events), then the bus is drained so no call record is left unwritten, then the
+web server and the database.
 """
 
 from __future__ import annotations
@@ -22,14 +23,32 @@ from crm_core.bus import EventBus
 from crm_core.calls import CallRecordService
 from crm_core.customers import CustomerService
 from crm_core.db import Database
-from crm_core.events import CallAnswered, CallEnded, CallOffered, CallQueued, OfferWithdrawn
+from crm_core.events import (
+    AgentStateChanged,
+    CallAnswered,
+    CallEnded,
+    CallHoldChanged,
+    CallOffered,
+    CallQueued,
+    CallTransferred,
+    OfferWithdrawn,
+)
 from crm_core.migrate import upgrade
+from crm_core.seat_history import SeatHistoryService
 from crm_core.sessions import SessionService
 from crm_core.users import UserService
 from cti.pbx_adapter import PbxAdapter
 
 log = logging.getLogger(__name__)
-CALL_EVENTS = (CallQueued, CallOffered, OfferWithdrawn, CallAnswered, CallEnded)
+CALL_EVENTS = (
+    CallQueued,
+    CallOffered,
+    OfferWithdrawn,
+    CallAnswered,
+    CallTransferred,
+    CallHoldChanged,
+    CallEnded,
+)
 
 
 def ensure_sqlite_folder(url: str) -> None:
@@ -51,6 +70,7 @@ class Service:
         self.users = UserService(self.db)
         self.customers = CustomerService(self.db, region)
         self.calls = CallRecordService(self.db, region)
+        self.seat_history = SeatHistoryService(self.db)
         self.sessions = SessionService(
             self.db,
             idle_timeout=timedelta(minutes=settings.sessions.idle_minutes),
@@ -79,7 +99,8 @@ class Service:
         if self.settings.database.migrate_on_start:
             await upgrade(self.db)
         self.bus.subscribe("call-records", self.calls.handle, *CALL_EVENTS)
-        self.bus.subscribe("console-hub", self.hub.handle, *CALL_EVENTS)
+        self.bus.subscribe("seat-history", self.seat_history.handle, AgentStateChanged)
+        self.bus.subscribe("console-hub", self.hub.handle, *CALL_EVENTS, AgentStateChanged)
         await self.bus.start()
         await self._start_web()
         for pbx in self.settings.pbx:

@@ -16,10 +16,10 @@ class SettingsError(ValueError):
     """config.toml is malformed or names an unknown key or a wrong type."""
 
 
-def _key(default: Any, help: str) -> Any:
+def _key(default: Any, help: str, secret: bool = False) -> Any:
     if isinstance(default, list):
         return field(default_factory=lambda: list(default), metadata={"help": help})
-    return field(default=default, metadata={"help": help})
+    return field(default=default, metadata={"help": help}, repr=not secret)
 
 
 @dataclass(frozen=True)
@@ -55,7 +55,7 @@ class PbxSettings:
     host: str = _key("127.0.0.1", "Asterisk Manager Interface host.")
     port: int = _key(5038, "AMI TCP port.")
     username: str = _key("crm", "AMI user (manager.conf section).")
-    secret: str = _key("", "AMI secret of that user.")
+    secret: str = _key("", "AMI secret of that user.", secret=True)
     reconnect_max_seconds: float = _key(30.0, "Longest pause between reconnection attempts.")
     ping_seconds: float = _key(10.0, "Ping interval; a link silent past it is dropped and rebuilt.")
 
@@ -65,7 +65,10 @@ class DemoSettings:
     enabled: str = _key("auto", "auto: simulated PBX when no [[pbx]] is configured; yes; no.")
     ami_port: int = _key(0, "Loopback port of the simulated PBX (0: any free port).")
     call_every_seconds: float = _key(6.0, "Average pause between two demo calls.")
-    agent_password: str = _key("demo1234", "Password of the demo agents (printed at start-up).")
+    agent_password: str = _key("demo1234", "Password of the demo agents (printed at start-up).", secret=True)
+    database_url: str = _key(
+        "sqlite+aiosqlite:///var/demo.sqlite3", "Database of demo mode, apart from the real one."
+    )
 
 
 @dataclass(frozen=True)
@@ -132,9 +135,11 @@ def parse_settings(data: dict[str, Any]) -> Settings:
     return settings
 
 
-def load_settings(path: Path | None) -> Settings:
-    """Read and validate config.toml; a missing file means all defaults."""
+def load_settings(path: Path | None, required: bool = False) -> Settings:
+    """Read and validate config.toml; a missing file means all defaults unless it was asked for."""
     if path is None or not path.exists():
+        if required:
+            raise SettingsError(f"{path}: no such file")
         return Settings()
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))

@@ -27,9 +27,20 @@ class SessionService:
 
     async def open(self, user_id: int) -> str:
         token = secrets.token_urlsafe(32)
+        now = datetime.now(UTC)
         async with self.db.write() as s:
+            # Sweep expired sessions at each sign-in, so the table never grows without bound.
+            expired = (WebSession.last_seen_at < now - self.idle) | (
+                WebSession.created_at < now - self.absolute
+            )
+            await s.execute(delete(WebSession).where(expired))
             s.add(WebSession(id=_digest(token), user_id=user_id))
         return token
+
+    async def close_all_of(self, user_id: int) -> None:
+        """End every session of a user (deactivation, password change)."""
+        async with self.db.write() as s:
+            await s.execute(delete(WebSession).where(WebSession.user_id == user_id))
 
     async def resolve(self, token: str | None) -> int | None:
         """The user behind a live session token, refreshing its idle clock; None when expired or unknown."""

@@ -23,11 +23,19 @@ class UserView:
     interface: str | None
     extension: str | None
     language: str
+    active: bool = True
 
 
 def _view(user: User) -> UserView:
     return UserView(
-        user.id, user.login, user.role, user.display_name, user.interface, user.extension, user.language
+        user.id,
+        user.login,
+        user.role,
+        user.display_name,
+        user.interface,
+        user.extension,
+        user.language,
+        user.active,
     )
 
 

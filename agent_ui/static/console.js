@@ -1,13 +1,17 @@
-// Agent console: one WebSocket, reconnecting by itself; renders screen pops as they arrive.
+// Agent console: one WebSocket that reconnects by itself and resumes where it left off;
+// renders screen pops and the seat state as the server pushes them.
 "use strict";
 (function () {
   const T = JSON.parse(document.getElementById("messages").textContent);
   const t = (key) => T[key] || key;
   const popsEl = document.getElementById("pops");
   const linkEl = document.getElementById("link-state");
+  const seatEl = document.getElementById("seat-state");
   const pops = new Map();
   const KEEP_FINISHED = 5;
   let retry = 500;
+  let stream = null;
+  let lastSeq = 0;
 
   function el(tag, attrs, ...children) {
     const node = document.createElement(tag);
@@ -18,9 +22,20 @@
 
   function stateText(pop) {
     if (pop.state === "answered") return t("pop.answered");
-    if (pop.state === "withdrawn") return t("pop.withdrawn");
-    if (pop.state === "ended") return t(pop.outcome === "abandoned" ? "pop.ended.abandoned" : "pop.ended.answered");
+    if (pop.state === "withdrawn") return T["pop.withdrawn." + pop.reason] || t("pop.withdrawn");
+    if (pop.state === "ended") return t(pop.outcome === "answered" ? "pop.ended.answered" : "pop.ended." + pop.outcome);
     return t("pop.ringing");
+  }
+
+  function whyBlock(call) {
+    const parts = [t("pop.why." + call.reason)];
+    if (call.queue) parts.push(t("pop.queue") + ": " + call.queue);
+    if (call.transferred_by) parts.push(t("pop.transferred_by") + ": " + call.transferred_by);
+    const vars = call.variables || {};
+    if (vars.CRM_VIP === "1") parts.push(t("pop.vip"));
+    if (vars.CRM_PRIORITY) parts.push(t("pop.priority") + ": " + vars.CRM_PRIORITY);
+    if (vars.CRM_PREFERRED === "1") parts.push(t("pop.preferred"));
+    return el("p", { class: "why" }, parts.join(" · "));
   }
 
   function customerBlock(c, call) {
@@ -49,7 +64,7 @@
   function render(pop) {
     const node = el("article", { class: "pop " + pop.state, "data-pop-id": pop.pop_id },
       el("p", { class: "state" }, stateText(pop)),
-      pop.call.queue ? el("p", { class: "queue" }, t("pop.queue") + ": " + pop.call.queue) : "",
+      whyBlock(pop.call),
       customerBlock(pop.customer, pop.call));
     const old = pops.get(pop.pop_id);
     if (old && old.node) old.node.replaceWith(node); else popsEl.prepend(node);
@@ -69,22 +84,42 @@
     }
   }
 
-  function onMessage(msg) {
-    if (msg.type === "pop") render(msg);
-    else if (msg.type === "call_state" && pops.has(msg.pop_id)) render(Object.assign(pops.get(msg.pop_id), msg));
+  function renderSeat(seat) {
+    if (!seat) { seatEl.textContent = t("seat.unknown"); seatEl.className = "seat"; return; }
+    seatEl.textContent = t("seat." + seat.state) + (seat.reason ? " (" + seat.reason + ")" : "");
+    seatEl.className = "seat " + seat.state;
   }
 
+  function reset(snapshot) {
+    for (const pop of pops.values()) pop.node.remove();
+    pops.clear();
+    for (const pop of snapshot.pops) render(pop);
+    renderSeat(snapshot.seat);
+  }
+
+  function onMessage(msg) {
+    if (msg.type === "hello") { stream = msg.stream; return; }
+    if (msg.type === "snapshot") { reset(msg); lastSeq = msg.seq; return; }
+    if (msg.seq) lastSeq = msg.seq;
+    if (msg.type === "pop") render(msg);
+    else if (msg.type === "call_state" && pops.has(msg.pop_id)) render(Object.assign(pops.get(msg.pop_id), msg));
+    else if (msg.type === "seat") renderSeat(msg);
+  }
+
+  function later() { setTimeout(connect, retry); retry = Math.min(retry * 2, 15000); }
+
   function connect() {
-    const ws = new WebSocket((location.protocol === "https:" ? "wss://" : "ws://") + location.host + "/ws");
+    const resume = stream ? "?stream=" + encodeURIComponent(stream) + "&since=" + lastSeq : "";
+    const ws = new WebSocket((location.protocol === "https:" ? "wss://" : "ws://") + location.host + "/ws" + resume);
     ws.onopen = () => { retry = 500; linkEl.textContent = t("console.link.up"); linkEl.className = "up"; };
     ws.onmessage = (ev) => { try { onMessage(JSON.parse(ev.data)); } catch (e) { /* pong or garbage */ } };
     ws.onclose = (ev) => {
       linkEl.textContent = t("console.link.down"); linkEl.className = "down";
+      if (ev.code === 4401) { location.href = "/login"; return; }
       // A refused handshake looks like any other drop: ask whether the session is still alive.
       fetch("/api/me", { credentials: "same-origin" }).then((r) => {
-        if (r.status === 401) location.href = "/login";
-        else { setTimeout(connect, retry); retry = Math.min(retry * 2, 15000); }
-      }, () => { setTimeout(connect, retry); retry = Math.min(retry * 2, 15000); });
+        if (r.status === 401) location.href = "/login"; else later();
+      }, later);
     };
   }
   connect();

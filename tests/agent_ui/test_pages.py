@@ -33,7 +33,7 @@ async def test_given_no_session_then_console_redirects_to_login_and_api_says_401
         assert resp.status == 302 and resp.headers["Location"] == "/login"
     async with http.get("/api/me") as resp:
         assert resp.status == 401
-        assert (await resp.json())["error"] == "login.failed"
+        assert (await resp.json())["error"] == "error.unauthenticated"
 
 
 @pytest.mark.parametrize(("lang", "text"), [("zh-CN", "登录"), ("en", "Sign in")])

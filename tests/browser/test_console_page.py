@@ -39,7 +39,7 @@ async def test_agent_signs_in_and_sees_the_callers_card_then_the_outcome(
             "Local/1001@agents/n",
             member_name="Agent 1001",
             wait_seconds=1,
-            ring_seconds=20,
+            ring_seconds=100,
             talk_seconds=40,
         )
     )
@@ -51,7 +51,7 @@ async def test_agent_signs_in_and_sees_the_callers_card_then_the_outcome(
     assert await card.locator("table.recent").count() == 0  # the ringing call is not its own history
     if SHOTS:
         await page.screenshot(path=f"{SHOTS}/console-ringing.png", full_page=True)
-    await page.locator("article.pop.answered").wait_for(timeout=5000)
+    await page.locator("article.pop.answered").wait_for(timeout=20000)
     assert await card.locator(".state").inner_text() == "通话中"
     await call
     await page.locator("article.pop.ended").wait_for(timeout=5000)

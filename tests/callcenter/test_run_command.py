@@ -20,8 +20,9 @@ async def test_demo_mode_prints_a_login_and_pops_calls_to_that_agent(
 ) -> None:
     config = tmp_path / "config.toml"
     config.write_text(
-        f'[server]\nport = {unused_tcp_port}\n[database]\nurl = "sqlite+aiosqlite:///{tmp_path}/demo.sqlite3"\n'
-        "[demo]\ncall_every_seconds = 0.5\n",
+        f"[server]\nport = {unused_tcp_port}\n"
+        f'[database]\nurl = "sqlite+aiosqlite:///{tmp_path}/real.sqlite3"\n'
+        f'[demo]\ncall_every_seconds = 0.5\ndatabase_url = "sqlite+aiosqlite:///{tmp_path}/demo.sqlite3"\n',
         encoding="utf-8",
     )
     proc = await asyncio.create_subprocess_exec(
@@ -48,6 +49,18 @@ async def test_demo_mode_prints_a_login_and_pops_calls_to_that_agent(
         proc.terminate()
         await asyncio.wait_for(proc.wait(), timeout=15)
     assert proc.returncode == 0, "the service did not shut down cleanly on SIGTERM"
+    assert (tmp_path / "demo.sqlite3").exists() and not (tmp_path / "real.sqlite3").exists()
+
+
+def test_given_explicit_config_that_does_not_exist_then_clear_error_not_demo_mode(tmp_path: Path) -> None:
+    import subprocess
+
+    result = subprocess.run(
+        [sys.executable, "-m", "callcenter", "--config", str(tmp_path / "typo.toml"), "run"],
+        cwd=tmp_path, capture_output=True, text=True, timeout=60, env={**os.environ, "PYTHONPATH": str(ROOT)},
+    )  # fmt: skip
+    assert result.returncode == 2
+    assert "typo.toml: no such file" in result.stderr
 
 
 async def _read_until(proc: asyncio.subprocess.Process, marker: str) -> str:

@@ -24,6 +24,8 @@ async def test_sqlite_connections_use_wal_foreign_keys_and_busy_timeout(sqlite_d
 
 
 async def test_given_many_concurrent_read_modify_writes_then_no_update_is_lost(db: Database) -> None:
+    """On PostgreSQL this needs the row lock; on SQLite the single writer connection serialises
+    writers in one process (the two-engine test below is the one that needs BEGIN IMMEDIATE)."""
     async with db.write() as s:
         await s.execute(text("CREATE TABLE counter_probe (id INTEGER PRIMARY KEY, value INTEGER NOT NULL)"))
         await s.execute(text("INSERT INTO counter_probe (id, value) VALUES (1, 0)"))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from callcenter.service import Service
@@ -37,7 +39,7 @@ async def test_given_known_caller_when_agent_rings_then_only_that_agent_gets_the
     assert ended["outcome"] == "answered"
     await service.bus.drain()
     assert len(ringing.of_type("pop")) == 1
-    assert other.messages == [{"type": "hello", "user": "agent1002"}]
+    assert [m["type"] for m in other.messages] == ["hello", "snapshot"]  # nothing about this call
 
 
 async def test_call_record_holds_agent_queue_wait_and_talk_from_event_times(
@@ -102,12 +104,14 @@ async def test_given_console_connects_mid_ring_then_it_catches_up_with_the_pop(
     service: Service, pbx: Pbx, open_console
 ) -> None:
     first = await open_console("agent1001")
-    import asyncio
-
-    call = asyncio.create_task(_answered_call(pbx, "13912345678", "刘洋"))
+    call = asyncio.create_task(
+        queue_call(pbx, "13912345678", "刘洋", "support", AGENT_1001, member_name="Agent",
+                   wait_seconds=1, ring_seconds=200, talk_seconds=5)  # 10 s of ringing at SPEED 20
+    )  # fmt: skip
     await first.wait_for(lambda m: m["type"] == "pop")
     second_tab = await open_console("agent1001")
-    pop = await second_tab.wait_for(lambda m: m["type"] == "pop")
-    assert pop["pop_id"] == first.of_type("pop")[0]["pop_id"]
-    await call
+    snapshot = second_tab.of_type("snapshot")[0]
+    assert [p["pop_id"] for p in snapshot["pops"]] == [first.of_type("pop")[0]["pop_id"]]
+    assert snapshot["pops"][0]["state"] == "ringing"
+    await asyncio.wait_for(call, 30)
     await eventually(lambda: service.hub.calls == {})

@@ -1,0 +1,79 @@
+"""Seat-state history: each state an agent's seat was in, from when to when.
+
+Occupancy, pause time by reason and wrap-up time are computed from these spans,
+so every AgentStateChanged closes the agent's open span and opens the next. The
+length of a wrap-up span is also written on the call it followed.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from crm_core.db import Database
+from crm_core.events import AgentStateChanged
+from crm_core.models import CallRecord, SeatState, User
+
+
+class SeatHistoryService:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    async def handle(self, event: AgentStateChanged) -> None:
+        """Bus subscriber: close the open span, open the new one (idempotent for repeats)."""
+        at = datetime.fromtimestamp(event.at, UTC)
+        async with self.db.write() as s:
+            current = await s.scalar(
+                select(SeatState)
+                .where(
+                    SeatState.pbx == event.pbx,
+                    SeatState.agent_interface == event.agent,
+                    SeatState.ended_at.is_(None),
+                )
+                .order_by(SeatState.started_at.desc())
+                .limit(1)
+                .with_for_update()
+            )
+            if current is not None:
+                if (current.state, current.reason, current.started_at) == (event.state, event.reason, at):
+                    return  # the same change delivered twice
+                current.ended_at = max(at, current.started_at)
+                if current.state == "wrap_up":
+                    await self._note_wrap_up(s, current)
+            agent_id = await s.scalar(select(User.id).where(User.interface == event.agent))
+            s.add(
+                SeatState(
+                    pbx=event.pbx,
+                    agent_interface=event.agent,
+                    agent_id=agent_id,
+                    state=event.state,
+                    reason=event.reason,
+                    started_at=at,
+                )
+            )
+
+    async def history(self, agent_interface: str, since: datetime | None = None) -> list[SeatState]:
+        async with self.db.read() as s:
+            query = select(SeatState).where(SeatState.agent_interface == agent_interface)
+            if since is not None:
+                query = query.where(SeatState.started_at >= since)
+            return list(await s.scalars(query.order_by(SeatState.started_at, SeatState.id)))
+
+    async def _note_wrap_up(self, s: AsyncSession, span: SeatState) -> None:
+        """Write the wrap-up length on the agent's last answered call that ended before it began."""
+        assert span.ended_at is not None
+        call = await s.scalar(
+            select(CallRecord)
+            .where(
+                CallRecord.pbx == span.pbx,
+                CallRecord.agent_interface == span.agent_interface,
+                CallRecord.ended_at.is_not(None),
+                CallRecord.ended_at <= span.started_at,
+            )
+            .order_by(CallRecord.ended_at.desc())
+            .limit(1)
+        )
+        if call is not None and call.wrapup_seconds is None:
+            call.wrapup_seconds = (span.ended_at - span.started_at).total_seconds()
