@@ -14,6 +14,7 @@ import itertools
 import logging
 import secrets
 import time
+from collections import deque
 from collections.abc import Awaitable, Callable, Iterable
 from datetime import UTC, datetime
 from typing import Any
@@ -67,7 +68,7 @@ def _first_values(message: Message) -> dict[str, str]:
     return values
 
 
-def _response(kind: str, action: Message, *extra: tuple[str, str]) -> Message:
+def response(kind: str, action: Message, *extra: tuple[str, str]) -> Message:
     """Asterisk puts ActionID right after Response, and omits it when the action had none."""
     pairs: Message = [("Response", kind)]
     action_id = get_header(action, "ActionID")
@@ -77,8 +78,36 @@ def _response(kind: str, action: Message, *extra: tuple[str, str]) -> Message:
     return pairs
 
 
+Session = _Session
+ActionHandler = Callable[[_Session, Message], Awaitable[None]]
+
+
+def send_list(
+    session: _Session,
+    action: Message,
+    start: str,
+    items: list[Message],
+    complete: str,
+    *tail: tuple[str, str],
+) -> None:
+    """A list answer framed as Asterisk does: ``EventList: start``, the items, then ``...Complete``."""
+    action_id = get_header(action, "ActionID")
+    session.send(response("Success", action, ("EventList", "start"), ("Message", start)))
+    for item in items:
+        session.send(item)
+    done: Message = [("Event", complete)]
+    if action_id:
+        done.append(("ActionID", action_id))
+    done += [("EventList", "Complete"), ("ListItems", str(len(items))), *tail]
+    session.send(done)
+
+
 class AmiServer:
-    """AMI listener on 127.0.0.1 with one user; events are broadcast with :meth:`send_event`."""
+    """AMI listener on 127.0.0.1 with one user; events are broadcast with :meth:`send_event`.
+
+    Fault injection for link tests: :meth:`stall`/:meth:`resume`, :meth:`restart`,
+    :meth:`drop_all`, :meth:`resend_last` (duplicates) and :meth:`swap_next` (reordering).
+    """
 
     def __init__(
         self,
@@ -106,12 +135,32 @@ class AmiServer:
         self._sessions: set[_Session] = set()
         self._tasks: set[asyncio.Task[Any]] = set()
         self._session_ids = itertools.count(0x7F07B0034AF0, 0x1010)
-        self._handlers: dict[str, Callable[[_Session, Message], Awaitable[None]]] = {
+        self._restart_hooks: list[Callable[[], None]] = []
+        self._recent: deque[Message] = deque(maxlen=256)
+        self._swap_pending = False
+        self._held: Message | None = None
+        self._resumed = asyncio.Event()
+        self._resumed.set()
+        self._stalled_events: list[Message] = []
+        self.boot_count = 0
+        self._handlers: dict[str, ActionHandler] = {
             "login": self._action_login,
             "challenge": self._action_challenge,
             "logoff": self._action_logoff,
             "ping": self._action_ping,
         }
+
+    def register_action(self, name: str, handler: ActionHandler) -> None:
+        """Answer Action ``name`` (case-insensitive) with ``handler(session, message)``."""
+        self._handlers[name.lower()] = handler
+
+    def add_restart_hook(self, hook: Callable[[], None]) -> None:
+        """Called when :meth:`restart` brings the PBX back: the PBX model forgets its live calls."""
+        self._restart_hooks.append(hook)
+
+    @property
+    def started_at(self) -> float:
+        return self._started_at
 
     @property
     def connections(self) -> int:
@@ -147,10 +196,71 @@ class AmiServer:
         if self.timestampevents:
             stamp = ("Timestamp", f"{self.clock() if timestamp is None else timestamp:.6f}")
             pairs = [*pairs[:2], stamp, *pairs[2:]]
+        if self._swap_pending:
+            self._swap_pending, self._held = False, pairs
+            return
+        self._broadcast(pairs)
+        if self._held is not None:
+            held, self._held = self._held, None
+            self._broadcast(held)
+
+    def _broadcast(self, pairs: Message) -> None:
+        self._recent.append(pairs)
+        if not self._resumed.is_set():
+            self._stalled_events.append(pairs)
+            return
+        self._write_event(pairs)
+
+    def _write_event(self, pairs: Message) -> None:
         data = encode_message(pairs)
         for session in list(self._sessions):
             if session.authenticated and session.events_on and not session.closing:
                 session.writer.write(data)
+
+    # Fault injection -----------------------------------------------------------
+
+    def resend_last(self, count: int = 1) -> None:
+        """Send the last ``count`` events again, in order: the duplicates a flaky PBX path can cause."""
+        for pairs in list(self._recent)[-count:]:
+            self._broadcast(pairs)
+
+    def swap_next(self) -> None:
+        """Hold the next event and send it right after the one following it (out-of-order delivery)."""
+        self._swap_pending = True
+
+    def stall(self) -> None:
+        """Keep sockets open but answer nothing (not even Ping) and send no events until :meth:`resume`."""
+        self._resumed.clear()
+
+    def resume(self) -> None:
+        """Answer the actions that waited, then deliver the events held back, as a PBX coming unstuck."""
+        self._resumed.set()
+        held, self._stalled_events = self._stalled_events, []
+        for pairs in held:
+            self._write_event(pairs)
+
+    async def restart(self, downtime: float = 0.0) -> None:
+        """A PBX restart: Shutdown event, every connection closed, then the same port with a new boot time."""
+        self.resume()
+        self.send_event(
+            [("Event", "Shutdown"), ("Privilege", "system,all"), ("Shutdown", "Cleanly"), ("Restart", "True")]
+        )
+        if self._server is not None:
+            self._server.close()
+        for session in list(self._sessions):
+            session.close()
+        if self._tasks:
+            await asyncio.wait(list(self._tasks), timeout=5)
+        if self._server is not None:
+            await self._server.wait_closed()
+            self._server = None
+        await asyncio.sleep(downtime)
+        self._started_at = self.clock()
+        self.boot_count += 1
+        self._recent.clear()
+        for hook in self._restart_hooks:
+            hook()
+        await self.start()
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         task = asyncio.current_task()
@@ -178,6 +288,7 @@ class AmiServer:
             if not data:
                 return
             for message in parser.feed(data):
+                await self._resumed.wait()
                 await self._dispatch(session, message)
                 if session.closing:
                     return
@@ -188,16 +299,16 @@ class AmiServer:
         self.received_actions.append(_first_values(message))
         action = get_header(message, "Action")
         if not action:
-            session.send(_response("Error", message, ("Message", "Missing action in request")))
+            session.send(response("Error", message, ("Message", "Missing action in request")))
             return
         name = action.lower()
         if not session.authenticated and name not in UNAUTHENTICATED_ACTIONS:
-            session.send(_response("Error", message, ("Message", "Permission denied")))
+            session.send(response("Error", message, ("Message", "Permission denied")))
             return
         handler = self._handlers.get(name)
         if handler is None:
             text = f"Invalid/unknown command: {action}. Use Action: ListCommands to show available commands."
-            session.send(_response("Error", message, ("Message", text)))
+            session.send(response("Error", message, ("Message", text)))
             return
         await handler(session, message)
 
@@ -212,12 +323,12 @@ class AmiServer:
     async def _action_login(self, session: _Session, message: Message) -> None:
         if not self._credentials_ok(session, message):
             await asyncio.sleep(self.login_fail_delay)
-            session.send(_response("Error", message, ("Message", "Authentication failed")))
+            session.send(response("Error", message, ("Message", "Authentication failed")))
             session.close()
             return
         session.authenticated = True
         session.events_on = get_header(message, "Events", "on").lower() != "off"
-        session.send(_response("Success", message, ("Message", "Authentication accepted")))
+        session.send(response("Success", message, ("Message", "Authentication accepted")))
         uptime = str(int(self.clock() - self._started_at))
         session.send(
             [
@@ -249,15 +360,15 @@ class AmiServer:
 
     async def _action_challenge(self, session: _Session, message: Message) -> None:
         if get_header(message, "AuthType").lower() != "md5":
-            session.send(_response("Error", message, ("Message", "Must specify AuthType")))
+            session.send(response("Error", message, ("Message", "Must specify AuthType")))
             return
         if not session.challenge:
             session.challenge = str(secrets.randbelow(2**31))
-        session.send(_response("Success", message, ("Challenge", session.challenge)))
+        session.send(response("Success", message, ("Challenge", session.challenge)))
 
     async def _action_logoff(self, session: _Session, message: Message) -> None:
-        session.send(_response("Goodbye", message, ("Message", "Thanks for all the fish.")))
+        session.send(response("Goodbye", message, ("Message", "Thanks for all the fish.")))
         session.close()
 
     async def _action_ping(self, session: _Session, message: Message) -> None:
-        session.send(_response("Success", message, ("Ping", "Pong"), ("Timestamp", f"{self.clock():.6f}")))
+        session.send(response("Success", message, ("Ping", "Pong"), ("Timestamp", f"{self.clock():.6f}")))

@@ -1,69 +1,21 @@
-"""Call scenarios played on a :class:`~pbxsim.pbx.Pbx`, in the event order of the recorded traces.
+"""Queue calls played on a :class:`~pbxsim.pbx.Pbx`: who is rung, who answers, how the talk ends.
 
-``queue_call`` follows s01_inbound_answered (answered) and s02a_abandon_agents_paused
-(abandoned, no agent rung), leaving out the IVR, AGI and VarSet noise.
+The event blocks are in :mod:`pbxsim.scenarios_queue`; transfers in
+:mod:`pbxsim.scenarios_transfer`. During the talk, AMI actions (Hangup, BlindTransfer,
+Redirect, Atxfer) posted to the call change its course.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
 
-from pbxsim.pbx import AGENT, Bridge, Channel, Pbx, QueueMember, Timeline
+from pbxsim import scenarios_queue as q
+from pbxsim.control import CallControl, Command
+from pbxsim.pbx import Pbx
+from pbxsim.scenarios_queue import BY_STRATEGY, CallResult, Leg, QueueCall, QueueCallState
 
-
-@dataclass(frozen=True)
-class QueueCall:
-    """One inbound caller queued in ``queue``; with ``agent_interface=None`` nobody is rung."""
-
-    caller_number: str
-    caller_name: str
-    queue: str
-    agent_interface: str | None
-    member_name: str = ""
-    ring_seconds: float = 0.0
-    talk_seconds: float = 0.0
-    answer: bool = True
-    wait_seconds: float = 2.0
-    variables: Mapping[str, str] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class CallResult:
-    """Ids and nominal (simulated epoch) times of a played call, to check a call record against."""
-
-    linkedid: str
-    caller_uniqueid: str  # the queued caller leg (the inbound ;2), as in AgentCalled's Channel
-    caller_channel: str
-    agent_uniqueid: str | None
-    answered: bool
-    joined_at: float
-    called_at: float | None
-    answered_at: float | None
-    ended_at: float
-
-
-@dataclass
-class _Call:
-    """Live state of a call while it plays."""
-
-    spec: QueueCall
-    timeline: Timeline
-    inbound: tuple[Channel, Channel]
-    joined_at: float
-    position: int
-    agent: tuple[Channel, Channel] | None = None
-    member: QueueMember | None = None
-    called_at: float | None = None
-
-
-def _local_target(interface: str) -> tuple[str, str]:
-    """``Local/1001@agents/n`` -> (``1001``, ``agents``); only Local members are modelled."""
-    if not interface.startswith("Local/") or "@" not in interface:
-        raise ValueError(f"only Local/exten@context members are simulated, got {interface!r}")
-    exten, _, rest = interface.removeprefix("Local/").partition("@")
-    return exten, rest.split("/", 1)[0]
+__all__ = ["BY_STRATEGY", "CallResult", "QueueCall", "play", "queue_call", "run_concurrently"]
 
 
 async def queue_call(
@@ -78,11 +30,12 @@ async def queue_call(
     answer: bool = True,
     wait_seconds: float = 2.0,
     variables: Mapping[str, str] | None = None,
+    **options: object,
 ) -> CallResult:
     """Play one queue call; see :class:`QueueCall` for the parameters."""
     spec = QueueCall(
         caller_number, caller_name, queue, agent_interface, member_name,
-        ring_seconds, talk_seconds, answer, wait_seconds, dict(variables or {}),
+        ring_seconds, talk_seconds, answer, wait_seconds, dict(variables or {}), **options,  # type: ignore[arg-type]
     )  # fmt: skip
     return await play(pbx, spec)
 
@@ -93,176 +46,106 @@ async def run_concurrently(pbx: Pbx, calls: Iterable[QueueCall]) -> list[CallRes
 
 
 async def play(pbx: Pbx, spec: QueueCall) -> CallResult:
-    if spec.agent_interface is not None:
-        _local_target(spec.agent_interface)  # fail before any event is sent
-    timeline = pbx.timeline()
-    inbound = _answer_inbound(pbx, spec, timeline.now)
-    call = _Call(spec, timeline, inbound, timeline.now, _join_queue(pbx, spec, inbound[1], timeline.now))
-    await timeline.wait(spec.wait_seconds)
-    if spec.agent_interface is None:
-        return _abandon(pbx, call)
-    _ring_agent(pbx, call, spec.agent_interface)
-    await timeline.wait(spec.ring_seconds)
-    if not spec.answer:
-        _cancel_ringing(pbx, call)
-        return _abandon(pbx, call)
-    answered_at, bridge = _connect(pbx, call)
-    await timeline.wait(spec.talk_seconds)
-    _complete(pbx, call, answered_at, bridge)
-    return _result(call, answered_at)
+    if spec.agent_interface not in (None, BY_STRATEGY):
+        q.local_target(spec.agent_interface)  # fail before any event is sent
+        pbx.member(spec.queue, spec.agent_interface, spec.member_name)
+    control = CallControl(pbx, pbx.timeline())
+    inbound = q.answer_inbound(pbx, spec, control.timeline.now)
+    control.own(*inbound)
+    call = QueueCallState(spec, control, inbound)
+    if spec.record:
+        q.mixmonitor_start(pbx, inbound[1], call.now)
+    q.join_queue(pbx, call)
+    if await ring_until_answered(pbx, call):
+        await talk(pbx, call)
+    return q.result(call)
 
 
-def _answer_inbound(pbx: Pbx, spec: QueueCall, at: float) -> tuple[Channel, Channel]:
-    """The caller's Local pair, dialled and answered as the recorded Originate did."""
-    one, two = pbx.new_local_pair(spec.caller_number, "inbound", at)
-    for channel in (one, two):
-        channel.caller_num = channel.connected_num = spec.caller_number
-        channel.caller_name = channel.connected_name = spec.caller_name
-        channel.variables = spec.variables
-        pbx.newchannel(channel, at)
-    pbx.local_bridge(one, two, at, optimization=True)
-    pbx.dial_begin(None, one, f"{spec.caller_number}@inbound", at)
-    pbx.newstate(two, 6, at)
-    pbx.newstate(one, 6, at)
-    pbx.dial_end(None, one, "ANSWER", at)
-    one.context, one.exten = "customer", "s"
-    return one, two
+async def ring_until_answered(pbx: Pbx, call: QueueCallState) -> bool:
+    """True once a member answered; False when the caller abandoned."""
+    if call.spec.agent_interface == BY_STRATEGY:
+        return await _ring_by_strategy(pbx, call)
+    return await _ring_named(pbx, call)
 
 
-def _join_queue(pbx: Pbx, spec: QueueCall, caller: Channel, at: float) -> int:
-    waiting = pbx.queues.setdefault(spec.queue, [])
-    waiting.append(caller)
-    position = len(waiting)
-    details = [("Queue", spec.queue), ("Position", str(position)), ("Count", str(len(waiting)))]
-    pbx.emit("QueueCallerJoin", AGENT, at, pbx.channel_block(caller), details)
-    return position
+async def _ring_named(pbx: Pbx, call: QueueCallState) -> bool:
+    """The member the spec names rings ``ring_seconds`` after ``wait_seconds`` in the queue."""
+    spec = call.spec
+    if await call.control.wait(spec.wait_seconds) is not None or spec.agent_interface is None:
+        q.abandon(pbx, call)
+        return False
+    leg = q.ring_member(pbx, call, pbx.member(spec.queue, spec.agent_interface, spec.member_name))
+    if await call.control.wait(spec.ring_seconds) is not None or not spec.answer:
+        q.caller_gone(pbx, call, [leg])
+        return False
+    q.connect(pbx, call, leg)
+    return True
 
 
-def _leave_queue(pbx: Pbx, call: _Call, at: float) -> None:
-    caller = call.inbound[1]
-    waiting = pbx.queues[call.spec.queue]
-    position = waiting.index(caller) + 1
-    waiting.remove(caller)
-    details = [("Queue", call.spec.queue), ("Position", str(position)), ("Count", str(len(waiting)))]
-    pbx.emit("QueueCallerLeave", AGENT, at, pbx.channel_block(caller), details)
+async def _ring_by_strategy(pbx: Pbx, call: QueueCallState) -> bool:
+    """app_queue's loop: ring per strategy for ``timeout``, RNA + retry, until answered or patience ends."""
+    queue = pbx.queue(call.spec.queue)
+    deadline = call.joined_at + call.spec.patience
+    while call.now < deadline:
+        chosen = queue.available() if queue.strategy == "ringall" else queue.next_rrmemory()
+        if not chosen:
+            if await call.control.wait(min(queue.retry, deadline - call.now)) is not None:
+                break
+            continue
+        queue.last_rung = chosen[-1].interface
+        legs = [q.ring_member(pbx, call, member) for member in chosen]
+        outcome = await _await_answer(pbx, call, legs, min(queue.timeout, deadline - call.now))
+        if outcome is not None:
+            return outcome
+        if await call.control.wait(min(queue.retry, max(deadline - call.now, 0))) is not None:
+            break
+    q.abandon(pbx, call)
+    return False
 
 
-def _ring_agent(pbx: Pbx, call: _Call, interface: str) -> None:
-    at, caller, spec = call.timeline.now, call.inbound[1], call.spec
-    exten, context = _local_target(interface)
-    one, two = pbx.new_local_pair(exten, context, at, linkedid=caller.linkedid)
-    for channel in (one, two):
-        channel.caller_num, channel.caller_name = spec.caller_number, spec.caller_name
-        channel.connected_num, channel.connected_name = spec.caller_number, spec.caller_name
-        channel.variables = spec.variables
-        pbx.newchannel(channel, at)
-    one.exten = spec.caller_number  # app_queue copies the caller's exten onto the member's ;1
-    pbx.local_bridge(one, two, at, optimization=False)
-    call.agent, call.member = (one, two), pbx.member(spec.queue, interface, spec.member_name)
-    call.called_at = at
-    pbx.emit("AgentCalled", AGENT, at, *_caller_and_agent(pbx, call), _member_pairs(call))
-    pbx.dial_begin(caller, one, interface, at)
-    pbx.newstate(one, 5, at)
-    pbx.queue_member_status(call.member, 6, at)
+async def _await_answer(pbx: Pbx, call: QueueCallState, legs: list[Leg], ring_for: float) -> bool | None:
+    """True: answered; False: caller hung up; None: nobody answered within ``ring_for``."""
+    delays = [(pbx.phones.get(leg.member.interface, 1.0), leg) for leg in legs]
+    answering = sorted(((d, leg) for d, leg in delays if d is not None and d < ring_for), key=lambda x: x[0])
+    wait = answering[0][0] if answering else ring_for
+    if await call.control.wait(wait) is not None:
+        q.caller_gone(pbx, call, legs)
+        return False
+    if answering:
+        winner = answering[0][1]
+        q.connect(pbx, call, winner, [leg for leg in legs if leg is not winner])
+        return True
+    if call.now >= call.joined_at + call.spec.patience:
+        q.caller_gone(pbx, call, legs)
+        return False
+    for leg in legs:
+        q.ring_no_answer(pbx, call, leg)
+    return None
 
 
-def _caller_and_agent(pbx: Pbx, call: _Call) -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
-    assert call.agent is not None
-    return pbx.channel_block(call.inbound[1]), pbx.channel_block(call.agent[0], "Dest")
+async def talk(pbx: Pbx, call: QueueCallState) -> None:
+    """Talk for ``talk_seconds`` (with an optional hold), unless an action changes the call's course."""
+    from pbxsim.scenarios_transfer import run_command  # transfers continue the call through here
+
+    spec, remaining = call.spec, call.spec.talk_seconds
+    command: Command | None = None
+    if spec.hold_after is not None and spec.hold_after < remaining:
+        command = await _hold_phase(pbx, call)
+        remaining -= spec.hold_after + spec.hold_seconds
+    if command is None:
+        command = await call.control.wait(max(remaining, 0))
+    if command is None:
+        (q.complete_by_agent if spec.hangup_by == "agent" else q.complete_by_caller)(pbx, call)
+        return
+    await run_command(pbx, call, command)
 
 
-def _member_pairs(call: _Call) -> list[tuple[str, str]]:
-    assert call.member is not None
-    return [
-        ("Queue", call.spec.queue),
-        ("Interface", call.member.interface),
-        ("MemberName", call.member.name),
-    ]
-
-
-def _connect(pbx: Pbx, call: _Call) -> tuple[float, Bridge]:
-    """Agent answers: member in use, dial answered, caller leaves the queue, both legs bridged."""
-    assert call.agent is not None and call.member is not None and call.called_at is not None
-    at, (one, two), caller = call.timeline.now, call.agent, call.inbound[1]
-    pbx.newstate(two, 6, at)
-    pbx.queue_member_status(call.member, 2, at)
-    pbx.newstate(one, 6, at)
-    pbx.dial_end(caller, one, "ANSWER", at)
-    _leave_queue(pbx, call, at)
-    times = [("HoldTime", _seconds(call.joined_at, at)), ("RingTime", _seconds(call.called_at, at))]
-    pbx.emit("AgentConnect", AGENT, at, *_caller_and_agent(pbx, call), _member_pairs(call), times)
-    bridge = pbx.new_bridge(at)
-    pbx.bridge_enter(bridge, one, at)
-    pbx.bridge_enter(bridge, caller, at)
-    return at, bridge
-
-
-def _complete(pbx: Pbx, call: _Call, answered_at: float, bridge: Bridge) -> None:
-    """Caller hangs up: AgentComplete, bridge torn down, legs hung up in the recorded order."""
-    assert call.agent is not None and call.member is not None
-    at, (agent_one, agent_two), (in_one, in_two) = call.timeline.now, call.agent, call.inbound
-    times = [
-        ("HoldTime", _seconds(call.joined_at, answered_at)),
-        ("TalkTime", _seconds(answered_at, at)),
-        ("Reason", "caller"),
-    ]
-    pbx.emit("AgentComplete", AGENT, at, *_caller_and_agent(pbx, call), _member_pairs(call), times)
-    pbx.bridge_leave(bridge, in_two, at)
-    pbx.bridge_leave(bridge, agent_one, at)
-    pbx.hangup(agent_one, at)
-    pbx.hangup(in_one, at)
-    pbx.hangup(in_two, at)
-    pbx.bridge_destroy(bridge, at)
-    call.member.calls_taken += 1
-    call.member.last_call = int(at)
-    pbx.queue_member_status(call.member, 1, at)
-    pbx.hangup(agent_two, at)
-
-
-def _cancel_ringing(pbx: Pbx, call: _Call) -> None:
-    """Caller hangs up while the member rings: the dial is cancelled and the member legs go."""
-    assert call.agent is not None and call.member is not None
-    at, (agent_one, agent_two), caller = call.timeline.now, call.agent, call.inbound[1]
-    pbx.hangup(call.inbound[0], at)
-    pbx.dial_end(caller, agent_one, "CANCEL", at)
-    pbx.hangup(agent_one, at, cause=0)
-    pbx.queue_member_status(call.member, 1, at)
-    pbx.hangup(agent_two, at, cause=0)
-
-
-def _abandon(pbx: Pbx, call: _Call) -> CallResult:
-    """Caller gives up in the queue: order as in s02a (Abandon before Leave, ;2 hung up last)."""
-    at, (in_one, in_two) = call.timeline.now, call.inbound
-    if call.agent is None:
-        pbx.hangup(in_one, at)
-    waiting = pbx.queues[call.spec.queue]
-    details = [
-        ("Queue", call.spec.queue),
-        ("Position", str(waiting.index(in_two) + 1)),
-        ("OriginalPosition", str(call.position)),
-        ("HoldTime", _seconds(call.joined_at, at)),
-    ]
-    pbx.emit("QueueCallerAbandon", AGENT, at, pbx.channel_block(in_two), details)
-    _leave_queue(pbx, call, at)
-    pbx.hangup(in_two, at)
-    return _result(call, None)
-
-
-def _seconds(start: float, end: float) -> str:
-    """Whole seconds the way app_queue computes them: a difference of time_t values."""
-    return str(int(end) - int(start))
-
-
-def _result(call: _Call, answered_at: float | None) -> CallResult:
-    in_one, in_two = call.inbound
-    return CallResult(
-        linkedid=in_one.linkedid,
-        caller_uniqueid=in_two.uniqueid,
-        caller_channel=in_two.name,
-        agent_uniqueid=call.agent[0].uniqueid if call.agent else None,
-        answered=answered_at is not None,
-        joined_at=call.joined_at,
-        called_at=call.called_at,
-        answered_at=answered_at,
-        ended_at=call.timeline.now,
-    )
+async def _hold_phase(pbx: Pbx, call: QueueCallState) -> Command | None:
+    assert call.leg is not None
+    command = await call.control.wait(call.spec.hold_after or 0)
+    if command is not None:
+        return command
+    q.hold(pbx, call.leg.one, call.now, on=True)
+    command = await call.control.wait(call.spec.hold_seconds)
+    q.hold(pbx, call.leg.one, call.now, on=False)
+    return command
