@@ -4,7 +4,12 @@ The CRM is blind without its AMI link, so the link must come back by itself
 after any failure without hammering the PBX: a supervisor task connects, logs
 in, pings, and on any failure waits with exponential back-off and jitter
 before trying again. A refused login is one clear log line per attempt (never
-the secret), a silent PBX (no Pong) is treated like a dead one.
+the secret), a silent PBX (no Pong) is treated like a dead one: a stall is
+noticed within ping_interval + ping_timeout (ping_timeout is capped at
+ping_interval, so within 2x the interval). A ``Shutdown`` event (PBX restart)
+ends the session like a dropped socket. After each login the link waits for
+``FullyBooted`` (a restarting Asterisk accepts logins before it is ready), then
+runs the ``on_login`` hook (the adapter's resync) and only then reports "up".
 """
 
 from __future__ import annotations
@@ -13,7 +18,7 @@ import asyncio
 import logging
 import random
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 
 from panoramisk.actions import Action
 from panoramisk.message import Message
@@ -25,6 +30,7 @@ log = logging.getLogger(__name__)
 
 EventCallback = Callable[[Message, float], None]
 StateCallback = Callable[[bool, str], None]
+LoginHook = Callable[[], Awaitable[None]]
 
 
 class _LoginRefused(Exception):
@@ -52,15 +58,20 @@ class AmiLink:
         connect_timeout: float = 5.0,
         action_timeout: float = 10.0,
         jitter: float = 0.2,
+        boot_timeout: float = 10.0,
+        on_login: LoginHook | None = None,
     ) -> None:
         self.name, self.host, self.port, self.username = name, host, port, username
         self._secret = secret
         self._on_event, self._on_state, self._clock = on_event, on_state, clock
         self.backoff_initial, self.backoff_max, self.jitter = backoff_initial, backoff_max, jitter
-        self.ping_interval, self.ping_timeout = ping_interval, ping_timeout
+        self.ping_interval, self.ping_timeout = ping_interval, min(ping_timeout, ping_interval)
+        self.boot_timeout, self.on_login = boot_timeout, on_login
         self.connect_timeout, self.action_timeout = connect_timeout, action_timeout
         self.attempts = 0
-        self._logged_in = False
+        self._logged_in = False  # what on_state last said
+        self._session_up = False  # logged in on the current connection (actions may be sent)
+        self._booted: asyncio.Future[None] | None = None
         self._task: asyncio.Task[None] | None = None
         self._manager = LinkManager(host, port)
         self._manager.register_event("*", self._dispatch)
@@ -70,8 +81,8 @@ class AmiLink:
 
     @property
     def connected(self) -> bool:
-        """Logged in on a live connection."""
-        return self._logged_in and self._manager.is_open
+        """Logged in on a live connection (true during the on_login resync too)."""
+        return self._session_up and self._manager.is_open
 
     async def start(self) -> None:
         if self._task is None:
@@ -101,12 +112,14 @@ class AmiLink:
         self, action: Mapping[str, str | list[str]], as_list: bool | None
     ) -> Message | list[Message]:
         if not self.connected:
-            raise TelephonyError(f"AMI link to pbx={self.name} is down")
+            raise TelephonyError(f"AMI link to pbx={self.name} is down", code="not_connected")
         reply = await self._request(action, self.action_timeout, as_list)
         first = reply[0] if isinstance(reply, list) else reply
         if not first.success:
             name = action.get("Action", "?")
-            raise TelephonyError(f"AMI {name} refused by pbx={self.name}: {first.get('Message', '')}")
+            raise TelephonyError(
+                f"AMI {name} refused by pbx={self.name}: {first.get('Message', '')}", code="refused"
+            )
         return reply
 
     async def _request(
@@ -115,12 +128,12 @@ class AmiLink:
         """Send on the current connection; wait for the reply, the link's end or ``within`` seconds."""
         lost = self._manager.lost
         if not self._manager.is_open or lost is None:
-            raise TelephonyError(f"AMI link to pbx={self.name} is not connected")
+            raise TelephonyError(f"AMI link to pbx={self.name} is not connected", code="not_connected")
         action = Action(dict(headers), as_list=as_list)
         try:
             future = self._manager.send_action(action, as_list=as_list)
         except ConnectionError as exc:
-            raise TelephonyError(f"AMI link to pbx={self.name} is closing") from exc
+            raise TelephonyError(f"AMI link to pbx={self.name} is closing", code="not_connected") from exc
         await asyncio.wait({future, lost}, timeout=within, return_when=asyncio.FIRST_COMPLETED)
         if future.done() and not future.cancelled():
             return future.result()
@@ -128,8 +141,10 @@ class AmiLink:
         if self._manager.protocol is not None:
             self._manager.protocol.responses.pop(action.id, None)
         if lost.done():
-            raise TelephonyError(f"AMI link to pbx={self.name} lost: {lost.result()}")
-        raise TelephonyError(f"AMI {headers.get('Action')} got no reply from pbx={self.name} in {within:g} s")
+            raise TelephonyError(f"AMI link to pbx={self.name} lost: {lost.result()}", code="not_connected")
+        raise TelephonyError(
+            f"AMI {headers.get('Action')} got no reply from pbx={self.name} in {within:g} s", code="timeout"
+        )
 
     # -- supervision ---------------------------------------------------------------
 
@@ -185,6 +200,7 @@ class AmiLink:
     async def _session(self) -> str:
         """Connect, log in and watch one connection; return why it ended."""
         await self._manager.open(self.connect_timeout)
+        self._booted = asyncio.get_running_loop().create_future()
         reply = await self._request(
             {"Action": "Login", "Username": self.username, "Secret": self._secret, "Events": "on"},
             self.action_timeout,
@@ -193,13 +209,35 @@ class AmiLink:
         if not reply.success:
             raise _LoginRefused(reply.get("Message", "") or reply.get("Response", "refused"))
         log.info("AMI logged in pbx=%s user=%s %s:%d", self.name, self.username, self.host, self.port)
-        self._set_state(True, "logged in")
+        self._session_up = True
         reason = "stopped"
         try:
-            reason = await self._watch()
+            if await self._prepare():
+                self._set_state(True, "logged in")
+                reason = await self._watch()
+            else:
+                reason = self._manager.lost.result() if self._manager.lost else reason
             return reason
         finally:
+            self._session_up = False
             self._set_state(False, reason)
+
+    async def _prepare(self) -> bool:
+        """Wait for FullyBooted, then run the on_login hook; False if the connection ended meanwhile."""
+        lost, booted = self._manager.lost, self._booted
+        assert lost is not None and booted is not None
+        await asyncio.wait({lost, booted}, timeout=self.boot_timeout, return_when=asyncio.FIRST_COMPLETED)
+        if lost.done():
+            return False
+        if not booted.done():
+            log.warning(
+                "AMI pbx=%s sent no FullyBooted within %g s (manager user lacks the system class?); going on",
+                self.name,
+                self.boot_timeout,
+            )
+        if self.on_login is not None:
+            await self.on_login()
+        return not lost.done()
 
     async def _watch(self) -> str:
         """Ping on an interval; a missing Pong or a closed socket ends the session."""
@@ -229,6 +267,8 @@ class AmiLink:
 
     def _dispatch(self, _manager: object, message: Message) -> None:
         """Hand every unsolicited event to on_event; a failing handler must not kill the link."""
+        if self._booted is not None and not self._booted.done() and message.get("Event") == "FullyBooted":
+            self._booted.set_result(None)
         try:
             self._on_event(message, self._clock())
         except Exception:

@@ -122,7 +122,7 @@ async def test_given_pbx_stops_answering_pings_then_link_is_dropped_and_rebuilt(
         assert [a["Action"] for a in fake_ami.actions].count("Ping") >= 2 and link.connected
         fake_ami.answer_pings = False
         await asyncio.wait_for(eventually(lambda: len(rec.states) >= 2), 5)
-        assert rec.states[1] == (False, "no Pong within 0.2 s")
+        assert rec.states[1] == (False, "no Pong within 0.1 s")  # timeout capped at the interval
         fake_ami.answer_pings = True
         await asyncio.wait_for(eventually(lambda: link.connected and fake_ami.connections >= 2), 5)
     finally:
@@ -194,3 +194,103 @@ async def test_given_stop_during_backoff_then_it_returns_promptly() -> None:
     await asyncio.wait_for(eventually(lambda: link.attempts >= 1), 5)
     await asyncio.wait_for(link.stop(), 1)
     assert [t for t in asyncio.all_tasks() if t is not asyncio.current_task()] == []
+
+
+async def test_given_pbx_stalls_with_socket_open_then_link_down_within_three_ping_intervals(
+    fake_ami: FakeAmi,
+) -> None:
+    rec = Recorder()
+    interval = 0.3
+    link = make_link(fake_ami, rec, ping_interval=interval, ping_timeout=5.0)  # timeout capped at interval
+    await link.start()
+    try:
+        await asyncio.wait_for(eventually(lambda: link.connected), 5)
+        loop = asyncio.get_running_loop()
+        fake_ami.stalled = True
+        stalled_at = loop.time()
+        await asyncio.wait_for(eventually(lambda: not link.connected, within=10, step=0.005), 15)
+        detected = loop.time() - stalled_at
+    finally:
+        await link.stop()
+    print(f"\nstall detection: {detected:.3f} s (ping interval {interval} s, limit {3 * interval:.1f} s)")
+    assert detected <= 3 * interval, detected
+    assert rec.states[1] == (False, f"no Pong within {interval:g} s")
+
+
+async def test_given_errors_then_codes_tell_down_refused_and_timeout_apart(fake_ami: FakeAmi) -> None:
+    link = make_link(fake_ami, Recorder(), action_timeout=0.3)
+    with pytest.raises(TelephonyError) as down:
+        await link.send_action({"Action": "Ping"})
+    assert down.value.code == "not_connected"
+    await link.start()
+    try:
+        await asyncio.wait_for(eventually(lambda: link.connected), 5)
+        fake_ami.refusals["queueadd"] = "Unable to add interface: Already there"
+        with pytest.raises(TelephonyError) as refused:
+            await link.send_action({"Action": "QueueAdd", "Queue": "support", "Interface": "PJSIP/1"})
+        assert refused.value.code == "refused"
+        assert "Unable to add interface: Already there" in str(refused.value)
+        fake_ami.unanswered.add("hangup")
+        with pytest.raises(TelephonyError) as silent:
+            await link.send_action({"Action": "Hangup", "Channel": "PJSIP/1-00000001"})
+        assert silent.value.code == "timeout"
+    finally:
+        await link.stop()
+
+
+async def test_given_originate_pending_when_link_drops_then_it_is_never_sent_again(fake_ami: FakeAmi) -> None:
+    rec = Recorder()
+    link = make_link(fake_ami, rec)
+    await link.start()
+    try:
+        await asyncio.wait_for(eventually(lambda: link.connected), 5)
+        fake_ami.unanswered.add("originate")
+        pending = asyncio.create_task(
+            link.send_action(
+                {"Action": "Originate", "Channel": "PJSIP/1001", "Exten": "555", "Async": "true"}
+            )
+        )
+        await asyncio.wait_for(eventually(lambda: fake_ami.sent("Originate")), 5)
+        await fake_ami.drop()
+        with pytest.raises(TelephonyError) as lost:
+            await asyncio.wait_for(pending, 5)
+        assert lost.value.code == "not_connected"
+        fake_ami.unanswered.clear()
+        await asyncio.wait_for(eventually(lambda: len(fake_ami.login_times) >= 2 and link.connected), 5)
+        await link.send_action({"Action": "Ping"})  # the new session is in use: a replay would precede this
+        await asyncio.sleep(0.2)
+    finally:
+        await link.stop()
+    assert len(fake_ami.sent("Originate")) == 1
+
+
+async def test_given_shutdown_event_then_link_down_reconnects_and_waits_for_fully_booted(
+    fake_ami: FakeAmi,
+) -> None:
+    rec = Recorder()
+    hook_calls: list[float] = []
+
+    async def on_login() -> None:
+        hook_calls.append(asyncio.get_running_loop().time())
+
+    link = make_link(fake_ami, rec, on_login=on_login)
+    await link.start()
+    try:
+        await asyncio.wait_for(eventually(lambda: link.connected and rec.states), 5)
+        await fake_ami.shutdown()
+        await asyncio.wait_for(eventually(lambda: not link.connected), 5)
+        assert rec.states[-1] == (False, "PBX is shutting down")
+        assert rec.named("Shutdown"), "the Shutdown event is passed on too"
+        await asyncio.sleep(0.3)  # the PBX is restarting: connects are refused meanwhile
+        fake_ami.boot_delay = 0.4  # logins accepted before the PBX is fully booted
+        await fake_ami.start()
+        await asyncio.wait_for(eventually(lambda: len(rec.states) >= 3), 5)
+    finally:
+        await link.stop()
+    assert [up for up, _ in rec.states[:3]] == [True, False, True]
+    assert len(hook_calls) == 2
+    booted_mono = fake_ami.booted_at[-1]
+    login_mono = fake_ami.login_times[-1]
+    assert booted_mono - login_mono >= 0.35
+    # hook ran after FullyBooted was sent (both clocks are monotonic on one machine)
+    assert hook_calls[-1] >= booted_mono - 0.01

@@ -5,9 +5,16 @@ from __future__ import annotations
 import pytest
 from panoramisk.message import Message
 
-from crm_core.events import CallAnswered, CallEnded, CallOffered, CallQueued, OfferWithdrawn
-from cti.tracker import CallTracker
-from tests.cti.amitrace import read_frames, replay
+from crm_core.events import (
+    CallAnswered,
+    CallEnded,
+    CallOffered,
+    CallQueued,
+    CallTransferred,
+    OfferWithdrawn,
+)
+from cti.tracker import CallTracker, agent_hook
+from tests.cti.amitrace import FIXTURES, read_frames, replay
 
 START = 1_800_000_000.0
 
@@ -105,3 +112,134 @@ def test_given_list_responses_only_then_no_call_is_tracked() -> None:
     assert any(f.get("Event") == "CoreShowChannel" for f in listed)
     assert [e for f in listed for e in tracker.feed(f, START)] == []
     assert tracker.active_calls == 0
+
+
+AGENTS = agent_hook(["Local/1001@agents/n", "Local/1002@agents/n"])
+
+
+@pytest.mark.parametrize(
+    "name", ["s00_connect_and_lists", "s07_agent_login_pause", "s09a_action_errors", "s09b_bad_secret"]
+)
+def test_given_trace_without_customer_calls_then_no_call_events(name: str) -> None:
+    tracker = CallTracker("lab", AGENTS)
+    assert replay(name, tracker.feed, START) == []
+    assert tracker.active_calls == 0
+
+
+def test_given_failed_channel_requests_then_no_phantom_call_even_when_an_origination_was_expected() -> None:
+    tracker = CallTracker("lab", AGENTS)
+    tracker.expect_origination("crm-c2d-1", "click_to_dial", "Local/1001@agents/n", "5559001")
+    events = replay("s09a_action_errors", tracker.feed, START)
+    # the Originate of Local/9999@nosuchcontext failed; it is not ours (other channel, other number)
+    assert events == [] and tracker.active_calls == 0
+
+
+def test_given_blind_transfer_trace_then_one_conversation_passed_from_1001_to_1002() -> None:
+    tracker = CallTracker("lab", AGENTS)
+    events = replay("s04b_transfer_blindtransfer", tracker.feed, START)
+
+    assert {e.call_id for e in events} == {"1795383451.30"}
+    kinds = [type(e).__name__ for e in events]
+    assert kinds == [
+        "CallQueued",
+        "CallOffered",
+        "CallAnswered",
+        "CallTransferred",
+        "CallOffered",
+        "CallAnswered",
+        "CallEnded",
+    ]
+    [transferred] = of(events, CallTransferred)
+    assert (transferred.from_agent, transferred.target, transferred.kind) == (
+        "Local/1001@agents/n",
+        "1002",
+        "blind",
+    )
+    first, second = of(events, CallOffered)
+    assert (first.reason, first.transferred_by) == ("queue", None)
+    assert (second.agent, second.reason, second.transferred_by) == (
+        "Local/1002@agents/n",
+        "transfer",
+        "Local/1001@agents/n",
+    )
+    assert second.caller_number == "5550042"
+    [ended] = of(events, CallEnded)
+    assert (ended.outcome, ended.transferred, ended.agent) == ("answered", True, "Local/1002@agents/n")
+    assert ended.agents == ("Local/1001@agents/n", "Local/1002@agents/n")
+    assert ended.answered_at == of(events, CallAnswered)[0].at  # talk counts from the first answer
+    assert tracker.active_calls == 0
+
+
+def test_given_blind_transfer_without_agent_hook_then_transfer_still_recorded() -> None:
+    tracker = CallTracker("lab")
+    events = replay("s04b_transfer_blindtransfer", tracker.feed, START)
+    assert len(of(events, CallTransferred)) == 1 and len(of(events, CallOffered)) == 1
+    assert of(events, CallEnded)[0].transferred is True
+
+
+def test_given_click_to_dial_trace_then_agent_offered_the_customer_and_answered_when_customer_answers() -> (
+    None
+):
+    tracker = CallTracker("lab", AGENTS)
+    tracker.expect_origination("c2d-1795383464-1", "click_to_dial", "Local/1001@agents/n", "5559001")
+    seen: dict[str, object] = {}
+
+    def feed(frame: dict, at: float) -> list:
+        out = tracker.feed(frame, at)
+        if frame.get("Event") == "MixMonitorMute":  # mid-call, after the Local hop was optimised away
+            seen["channels"] = tracker.channels("c2d-1795383464-1")
+            seen["agent"] = tracker.agent_channel("c2d-1795383464-1", "Local/1001@agents/n")
+            seen["caller"] = tracker.caller_channel("c2d-1795383464-1")
+            seen["on"] = tracker.call_of_agent("Local/1001@agents/n")
+        return out
+
+    events = replay("s05a_click_to_dial", feed, START)
+
+    assert [type(e).__name__ for e in events] == ["CallOffered", "CallAnswered", "CallEnded"]
+    offered, answered, ended = events
+    assert (offered.agent, offered.caller_number, offered.reason, offered.direction) == (
+        "Local/1001@agents/n",
+        "5559001",
+        "click_to_dial",
+        "outbound",
+    )
+    dial_end = 1800000004.03  # DialEnd ANSWER of the customer leg (Local/5559001@pstn)
+    assert answered.at == pytest.approx(dial_end, abs=0.01) and answered.agent == "Local/1001@agents/n"
+    assert (ended.outcome, ended.direction, ended.caller_number) == ("answered", "outbound", "5559001")
+    assert ended.offered_at == offered.at and ended.ring_seconds == pytest.approx(answered.at - offered.at)
+    assert seen["caller"] == "Local/5559001@pstn-00000014;1"
+    assert seen["agent"] == "Local/1001@agents-00000013;2"
+    assert seen["channels"][0] == seen["caller"] and len(seen["channels"]) == 4
+    assert seen["on"] == "c2d-1795383464-1"
+    assert tracker.active_calls == 0 and tracker.channels("c2d-1795383464-1") == []
+
+
+def test_given_click_to_dial_trace_not_expected_then_only_a_direct_ring_of_the_phone() -> None:
+    tracker = CallTracker("lab", AGENTS)
+    events = replay("s05a_click_to_dial", tracker.feed, START)
+    # not announced with expect_origination: the Originate itself pops nothing, the Local hop
+    # ringing 1001's phone is all the tracker can see (hence the adapter must announce its own)
+    [offered] = of(events, CallOffered)
+    assert (offered.agent, offered.reason, offered.direction) == ("Local/1001@agents/n", "direct", "inbound")
+    [ended] = of(events, CallEnded)
+    assert ended.call_id == "c2d-1795383464-1" and len(of(events, CallAnswered)) == 1
+
+
+def test_given_caller_hangs_up_in_the_ivr_then_one_abandoned_call_without_queue_or_offer() -> None:
+    tracker = CallTracker("lab", AGENTS)
+    events = replay("s10_ivr_hangup", tracker.feed, START)
+    [ended] = events
+    assert isinstance(ended, CallEnded)
+    assert (ended.outcome, ended.queue, ended.agent, ended.agents) == ("abandoned", None, None, ())
+    assert ended.caller_number == "5550101"
+    assert tracker.active_calls == 0
+
+
+def test_given_every_recorded_trace_then_every_call_that_starts_also_ends() -> None:
+    for name in sorted(p.name.removesuffix(".ami.raw") for p in FIXTURES.glob("*.ami.raw")):
+        tracker = CallTracker("lab", AGENTS)
+        events = replay(name, tracker.feed, START)
+        started = {e.call_id for e in events}
+        assert started == {e.call_id for e in of(events, CallEnded)}, name
+        assert len(of(events, CallEnded)) == len(started), name
+        assert tracker.active_calls == 0, name

@@ -265,7 +265,7 @@ def test_given_many_calls_then_memory_stays_bounded() -> None:
     tracker = CallTracker("lab")
     for n in range(3000):
         linked = f"2000000000.{n}"
-        tracker.feed({"Event": "Newchannel", "Uniqueid": linked, "Linkedid": linked}, n)
+        tracker.feed({"Event": "Newchannel", "Uniqueid": linked, "Linkedid": linked, "ChannelState": "6"}, n)
         ended = tracker.feed({"Event": "Hangup", "Uniqueid": linked, "Linkedid": linked}, n + 1)
         assert [type(e).__name__ for e in ended] == ["CallEnded"]
     assert tracker.active_calls == 0
