@@ -86,6 +86,18 @@ class Customer(Base):
     company: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+    # A contact is a person customer linked to the company customer it works for.
+    company_id: Mapped[int | None] = mapped_column(
+        ForeignKey("customers.id", ondelete="SET NULL"), index=True
+    )
+    value_segment: Mapped[str] = mapped_column(String(32), default="")
+    region: Mapped[str] = mapped_column(String(64), default="")
+    industry: Mapped[str] = mapped_column(String(64), default="")
+    # NULL owner: the shared pool, any agent may claim the customer.
+    owner_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"), index=True)
+    timezone: Mapped[str] = mapped_column(String(64), default="Asia/Shanghai")
+    deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # in the recycle bin since
+    deleted_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
 
     phones: Mapped[list[CustomerPhone]] = relationship(
         back_populates="customer", cascade="all, delete-orphan", order_by="CustomerPhone.id"
@@ -190,3 +202,10 @@ class WebSession(Base):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+from crm_core.audit import models as _audit  # noqa: E402,F401  (register tables)
+from crm_core.callbacks import models as _callbacks  # noqa: E402,F401  (register tables)
+from crm_core.contacts import models as _contacts  # noqa: E402,F401  (register tables)
+from crm_core.kb import models as _kb  # noqa: E402,F401  (register tables)
+from crm_core.tickets import models as _tickets  # noqa: E402,F401  (register tables)

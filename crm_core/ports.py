@@ -61,3 +61,6 @@ class Telephony(Protocol):
 
     async def recording_mute(self, call_id: str, muted: bool) -> None:
         """Mute both directions of the call's recording (card data), or resume it."""
+
+    def end_wrap_up(self, agent_interface: str) -> None:
+        """The agent finished after-call work (chose a disposition): the seat is ready again."""

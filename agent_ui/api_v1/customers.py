@@ -1,0 +1,132 @@
+"""/api/v1/customers and caller identification."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+
+from agent_ui.api_v1.base import PAGING, Route, page, paging, path_id
+from agent_ui.api_v1.schema import F, query_int
+from agent_ui.api_v1.services import CrmServices
+from crm_core.contacts.rules import KINDS
+from crm_core.users import UserView
+
+_S = F("string", max_length=64)
+EDIT = {
+    "name": F("string", max_length=200),
+    "kind": F("string", enum=KINDS),
+    "company": F("string", nullable=True, max_length=200),
+    "company_id": F("integer", nullable=True, minimum=1),
+    "numbers": F("array"),
+    "emails": F("array"),
+    "tags": F("array"),
+    "value_segment": F("string", max_length=32),
+    "region": _S,
+    "industry": _S,
+    "owner_id": F("integer", nullable=True, minimum=1),
+    "timezone": F("string", max_length=64),
+}
+CREATE = EDIT | {"name": F("string", required=True, max_length=200), "numbers": F("array", required=True)}
+
+
+async def list_customers(request: web.Request, crm: CrmServices, user: UserView, _: Any) -> Any:
+    limit, offset = paging(request)
+    q = request.query
+    filters = {name: q.get(name) or None for name in ("kind", "tag", "value_segment", "region", "industry")}
+    filters["company_id"] = query_int(q, "company_id", None, 1)
+    filters["owner_id"] = query_int(q, "owner_id", None, 1)
+    filters["pool"] = q.get("pool") == "true"
+    items, total = await crm.profiles.list(q.get("q", ""), limit, offset, **filters)
+    return page(items, total, limit, offset)
+
+
+async def create_customer(
+    request: web.Request, crm: CrmServices, user: UserView, body: dict[str, Any]
+) -> Any:
+    name, numbers = body.pop("name"), body.pop("numbers")
+    company, kind = body.pop("company", None), body.pop("kind", "person")
+    cid = await crm.customers.create(name, numbers, company, kind, actor=user, **body)
+    return (await crm.profiles.get(cid)).to_json()
+
+
+async def get_customer(request: web.Request, crm: CrmServices, user: UserView, _: Any) -> Any:
+    return (await crm.profiles.get(path_id(request))).to_json()
+
+
+async def patch_customer(request: web.Request, crm: CrmServices, user: UserView, body: dict[str, Any]) -> Any:
+    return (await crm.profiles.update(path_id(request), body, user)).to_json()
+
+
+async def delete_customer(request: web.Request, crm: CrmServices, user: UserView, _: Any) -> Any:
+    await crm.recycle.delete("customer", path_id(request), user)
+    return {"deleted": True}
+
+
+async def claim(request: web.Request, crm: CrmServices, user: UserView, _: Any) -> Any:
+    return (await crm.profiles.claim(path_id(request), user)).to_json()
+
+
+async def share(request: web.Request, crm: CrmServices, user: UserView, body: dict[str, Any]) -> Any:
+    shared = body.get("shared", True)
+    return (await crm.profiles.share(path_id(request), body["user_id"], user, shared)).to_json()
+
+
+async def add_note(request: web.Request, crm: CrmServices, user: UserView, body: dict[str, Any]) -> Any:
+    return {"id": await crm.profiles.add_note(path_id(request), body["body"], user)}
+
+
+async def timeline(request: web.Request, crm: CrmServices, user: UserView, _: Any) -> Any:
+    limit, _offset = paging(request)
+    items = await crm.timeline.for_customer(path_id(request), limit)
+    return {"items": [i.to_json() for i in items]}
+
+
+async def identify(request: web.Request, crm: CrmServices, user: UserView, _: Any) -> Any:
+    return (await crm.customers.card_for_number(request.query.get("number", ""))).to_json()
+
+
+async def pick(request: web.Request, crm: CrmServices, user: UserView, body: dict[str, Any]) -> Any:
+    await crm.customers.remember_pick(body["number"], body["customer_id"], user)
+    return (await crm.customers.card_for_number(body["number"])).to_json()
+
+
+C = "/api/v1/customers"
+FILTERS = {"q": "name, company, e-mail or any written form of a number", "kind": "person|company"}
+FILTERS |= {
+    "tag": "tag",
+    "company_id": "contacts of this company",
+    "owner_id": "owner",
+    "pool": "true: unowned",
+}
+FILTERS |= {"value_segment": "segment", "region": "region", "industry": "industry"}
+ROUTES = [
+    Route(
+        "GET", C, list_customers, "List and search customers", query=FILTERS | PAGING, response="CustomerPage"
+    ),
+    Route("POST", C, create_customer, "Create a customer", CREATE, response="Customer", status=201),
+    Route("GET", C + "/{id}", get_customer, "A customer", response="Customer"),
+    Route("PATCH", C + "/{id}", patch_customer, "Change a customer", EDIT, response="Customer"),
+    Route("DELETE", C + "/{id}", delete_customer, "Move a customer to the recycle bin"),
+    Route("POST", C + "/{id}/claim", claim, "Claim a customer from the shared pool", response="Customer"),
+    Route(
+        "POST",
+        C + "/{id}/share",
+        share,
+        "Share a customer with an agent (or stop sharing)",
+        {"user_id": F("integer", required=True, minimum=1), "shared": F("boolean")},
+        response="Customer",
+    ),
+    Route(
+        "POST", C + "/{id}/notes", add_note, "Add a note", {"body": F("string", required=True)}, status=201
+    ),
+    Route("GET", C + "/{id}/timeline", timeline, "Calls, requests, callbacks and notes, newest first"),
+    Route("GET", "/api/v1/identify", identify, "The card for a calling number", query={"number": "number"}),
+    Route(
+        "POST",
+        "/api/v1/identify/pick",
+        pick,
+        "Remember the customer picked for a shared number",
+        {"number": F("string", required=True, max_length=64), "customer_id": F("integer", required=True)},
+    ),
+]

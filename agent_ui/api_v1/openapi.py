@@ -1,0 +1,84 @@
+"""The OpenAPI 3.1 document, built from the same route table the router uses."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from agent_ui.api_v1.base import Route
+from agent_ui.api_v1.schema import object_schema
+
+ERROR = {
+    "type": "object",
+    "required": ["error", "message"],
+    "properties": {k: {"type": "string"} for k in ("error", "message", "field", "detail")},
+}
+_ANY = {"type": "object", "additionalProperties": True}
+RESPONSES: dict[str, Any] = {"Object": _ANY, "Error": ERROR}
+for _name in ("Customer", "Ticket", "Callback"):
+    RESPONSES[_name] = {"type": "object", "required": ["id"], "properties": {"id": {"type": "integer"}}}
+    RESPONSES[_name + "Page"] = {
+        "type": "object",
+        "required": ["items", "total", "limit", "offset"],
+        "properties": {
+            "items": {"type": "array", "items": {"$ref": f"#/components/schemas/{_name}"}},
+            "total": {"type": "integer"},
+            "limit": {"type": "integer"},
+            "offset": {"type": "integer"},
+        },
+    }
+
+
+def _error(description: str) -> dict[str, Any]:
+    return {
+        "description": description,
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}},
+    }
+
+
+def _operation(route: Route) -> dict[str, Any]:
+    params = [
+        {"name": n, "in": "path", "required": True, "schema": {"type": "string"}}
+        for n in re.findall(r"{(\w+)}", route.path)
+    ]
+    params += [
+        {"name": n, "in": "query", "description": d, "schema": {"type": "string"}}
+        for n, d in route.query.items()
+    ]
+    ok = {
+        "description": "OK",
+        "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{route.response}"}}},
+    }
+    op: dict[str, Any] = {
+        "summary": route.summary,
+        "operationId": route.handler.__name__ + "_" + route.method.lower(),
+        "parameters": params,
+        "responses": {
+            str(route.status): ok,
+            "400": _error("bad request, names the field"),
+            "401": _error("not signed in"),
+            "403": _error("not allowed"),
+            "404": _error("not found"),
+            "409": _error("conflicting state"),
+        },
+    }
+    if route.body is not None:
+        schema = object_schema(route.body)
+        op["requestBody"] = {"required": True, "content": {"application/json": {"schema": schema}}}
+    return op
+
+
+def document(routes: list[Route]) -> dict[str, Any]:
+    paths: dict[str, dict[str, Any]] = {}
+    for route in routes:
+        paths.setdefault(route.path, {})[route.method.lower()] = _operation(route)
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "Call-center CRM API", "version": "1"},
+        "security": [{"session": []}],
+        "paths": paths,
+        "components": {
+            "schemas": RESPONSES,
+            "securitySchemes": {"session": {"type": "apiKey", "in": "cookie", "name": "crm_session"}},
+        },
+    }

@@ -1,0 +1,50 @@
+"""The CRM services the /api/v1 routes call, as one typed app value.
+
+The composition root may build them with configuration (ticket types, SLAs,
+callback policy) and hand them to `setup`; by default they are built from the
+customer service the app already has.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from aiohttp import web
+
+from crm_core.audit.service import AuditService
+from crm_core.callbacks.service import CallbackService
+from crm_core.contacts.service import CustomerProfiles
+from crm_core.contacts.timeline import Timeline
+from crm_core.customers import CustomerService
+from crm_core.kb.service import KnowledgeBase
+from crm_core.recycle.service import RecycleBin
+from crm_core.tickets.service import TicketService
+
+
+@dataclass(frozen=True)
+class CrmServices:
+    customers: CustomerService
+    profiles: CustomerProfiles
+    timeline: Timeline
+    tickets: TicketService
+    callbacks: CallbackService
+    kb: KnowledgeBase
+    audit: AuditService
+    recycle: RecycleBin
+
+    @classmethod
+    def defaults(cls, customers: CustomerService) -> CrmServices:
+        db = customers.db
+        return cls(
+            customers,
+            CustomerProfiles(customers),
+            Timeline(db),
+            TicketService(db),
+            CallbackService(db, customers),
+            KnowledgeBase(db),
+            AuditService(db),
+            RecycleBin(db),
+        )
+
+
+CRM = web.AppKey("crm", CrmServices)

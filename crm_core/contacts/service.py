@@ -1,0 +1,225 @@
+"""Customer profiles: reading, searching, editing, owning, sharing and notes.
+
+Ownership: a customer with no owner is in the shared pool and any agent may claim
+it; the owner (or a supervisor) may share it with other agents.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Select, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+
+from crm_core.audit.service import record, snapshot
+from crm_core.contacts.models import CustomerEmail, CustomerNote, CustomerShare, CustomerTag
+from crm_core.contacts.rules import check_kind
+from crm_core.customers import CustomerService, apply_extra, set_lists
+from crm_core.domain_errors import SYSTEM, Actor, Clock, Conflict, Forbidden, Invalid, NotFound, utc_clock
+from crm_core.models import Customer, CustomerPhone, User
+from crm_core.phones import display_number
+
+SUPERVISING = ("supervisor", "admin")
+EDITABLE = ("name", "company", "kind", "value_segment", "region", "industry", "timezone", "owner_id")
+
+
+@dataclass(frozen=True, slots=True)
+class CustomerView:
+    id: int
+    kind: str
+    name: str
+    company: str | None
+    company_id: int | None
+    phones: list[dict[str, str]]
+    emails: list[str]
+    tags: list[str]
+    value_segment: str
+    region: str
+    industry: str
+    owner_id: int | None
+    shared_with: list[int]
+    timezone: str
+    created_at: datetime
+
+    def to_json(self) -> dict[str, Any]:
+        data = {k: getattr(self, k) for k in self.__slots__}
+        data["created_at"] = self.created_at.isoformat()
+        return data
+
+
+class CustomerProfiles:
+    def __init__(self, customers: CustomerService, clock: Clock = utc_clock) -> None:
+        self.customers = customers
+        self.clock = clock
+        self.db = customers.db
+
+    async def get(self, customer_id: int) -> CustomerView:
+        async with self.db.read() as s:
+            return await self._view(s, await _live(s, customer_id))
+
+    async def list(
+        self, q: str = "", limit: int = 50, offset: int = 0, **filters: Any
+    ) -> tuple[list[CustomerView], int]:
+        """Customers matching q (name, company, any written form of a number, e-mail) and filters."""
+        query = self._filtered(select(Customer).where(Customer.deleted_at.is_(None)), q, filters)
+        async with self.db.read() as s:
+            total = await s.scalar(select(func.count()).select_from(query.subquery())) or 0
+            page = query.order_by(Customer.id).limit(limit).offset(offset)
+            rows = await s.scalars(page.options(selectinload(Customer.phones)))
+            return [await self._view(s, c) for c in rows], total
+
+    def _filtered(self, query: Select[Any], q: str, filters: dict[str, Any]) -> Select[Any]:
+        if q.strip():
+            like = f"%{q.strip()}%"
+            conds = [Customer.name.ilike(like), Customer.company.ilike(like)]
+            conds.append(
+                Customer.id.in_(select(CustomerEmail.customer_id).where(CustomerEmail.email.ilike(like)))
+            )
+            key = self.customers.normalize(q)
+            if key:
+                phone = select(CustomerPhone.customer_id).where(CustomerPhone.e164.contains(key))
+                conds.append(Customer.id.in_(phone))
+            query = query.where(or_(*conds))
+        for name in ("kind", "value_segment", "region", "industry", "company_id"):
+            if filters.get(name) is not None:
+                query = query.where(getattr(Customer, name) == filters[name])
+        if filters.get("tag"):
+            query = query.where(
+                Customer.id.in_(select(CustomerTag.customer_id).where(CustomerTag.tag == filters["tag"]))
+            )
+        if filters.get("pool"):
+            query = query.where(Customer.owner_id.is_(None))
+        elif filters.get("owner_id") is not None:
+            query = query.where(Customer.owner_id == filters["owner_id"])
+        return query
+
+    async def update(self, customer_id: int, changes: dict[str, Any], actor: Actor = SYSTEM) -> CustomerView:
+        """Apply a partial change; numbers, emails and tags replace the whole list when given."""
+        async with self.db.write() as s:
+            customer = await _live(s, customer_id)
+            await _may_edit(s, customer, actor)
+            before = {**snapshot(customer), **await _lists(s, customer_id)}
+            await self._apply(s, customer, changes)
+            await s.flush()
+            after = {**snapshot(customer), **await _lists(s, customer_id)}
+            record(s, actor, "customer", customer_id, "update", before, after)
+            return await self._view(s, customer)
+
+    async def _apply(self, s: AsyncSession, customer: Customer, changes: dict[str, Any]) -> None:
+        if "name" in changes and not str(changes["name"]).strip():
+            raise Invalid("name", "must not be empty")
+        if "kind" in changes:
+            customer.kind = check_kind(changes["kind"])
+        for name in ("name", "company"):
+            if name in changes:
+                setattr(customer, name, changes[name])
+        if changes.get("owner_id") is not None and await s.get(User, changes["owner_id"]) is None:
+            raise Invalid("owner_id", "no such user")
+        await apply_extra(s, customer, changes)
+        if "numbers" in changes:
+            keys = self.customers.numbers_of(changes["numbers"])
+            await s.refresh(customer, ["phones"])
+            kept = [p for p in customer.phones if p.e164 in keys]
+            have = {p.e164 for p in kept}
+            customer.phones = kept + [CustomerPhone(e164=k) for k in keys if k not in have]
+        await set_lists(s, customer.id, changes)
+
+    async def claim(self, customer_id: int, actor: Actor) -> CustomerView:
+        """Take a customer from the shared pool; someone else's customer cannot be claimed."""
+        async with self.db.write() as s:
+            customer = await _live(s, customer_id, lock=True)
+            if customer.owner_id not in (None, actor.id):
+                raise Conflict("the customer already has an owner")
+            customer.owner_id = actor.id
+            record(s, actor, "customer", customer_id, "claim", {"owner_id": None}, {"owner_id": actor.id})
+            return await self._view(s, customer)
+
+    async def share(self, customer_id: int, user_id: int, actor: Actor, shared: bool = True) -> CustomerView:
+        async with self.db.write() as s:
+            customer = await _live(s, customer_id)
+            if actor.role not in SUPERVISING and customer.owner_id != actor.id:
+                raise Forbidden("only the owner or a supervisor may share a customer")
+            if await s.get(User, user_id) is None:
+                raise Invalid("user_id", "no such user")
+            row = await s.scalar(
+                select(CustomerShare).where(
+                    CustomerShare.customer_id == customer_id, CustomerShare.user_id == user_id
+                )
+            )
+            if shared and row is None:
+                s.add(CustomerShare(customer_id=customer_id, user_id=user_id))
+            elif not shared and row is not None:
+                await s.delete(row)
+            record(
+                s,
+                actor,
+                "customer",
+                customer_id,
+                "share" if shared else "unshare",
+                None,
+                {"user_id": user_id},
+            )
+            await s.flush()
+            return await self._view(s, customer)
+
+    async def add_note(self, customer_id: int, body: str, actor: Actor) -> int:
+        if not body.strip():
+            raise Invalid("body", "must not be empty")
+        async with self.db.write() as s:
+            await _live(s, customer_id)
+            note = CustomerNote(customer_id=customer_id, body=body.strip(), author_id=actor.id)
+            note.created_at = self.clock()
+            s.add(note)
+            await s.flush()
+            record(s, actor, "customer", customer_id, "note", None, {"note_id": note.id, "body": note.body})
+            return note.id
+
+    async def _view(self, s: AsyncSession, c: Customer) -> CustomerView:
+        await s.refresh(c, ["phones"])
+        lists = await _lists(s, c.id)
+        shares = await s.scalars(select(CustomerShare.user_id).where(CustomerShare.customer_id == c.id))
+        region = self.customers.region
+        phones = [
+            {"e164": p.e164, "display": display_number(p.e164, region), "label": p.label} for p in c.phones
+        ]
+        return CustomerView(
+            c.id, c.kind, c.name, c.company, c.company_id, phones, lists["emails"], lists["tags"],
+            c.value_segment, c.region, c.industry, c.owner_id, sorted(shares), c.timezone, c.created_at,
+        )  # fmt: skip
+
+
+async def _may_edit(s: AsyncSession, customer: Customer, actor: Actor) -> None:
+    """Agents edit pooled customers, their own, and those shared with them; supervisors any."""
+    if actor.role != "agent" or customer.owner_id in (None, actor.id):
+        return
+    shared = await s.scalar(
+        select(CustomerShare.id).where(
+            CustomerShare.customer_id == customer.id, CustomerShare.user_id == actor.id
+        )
+    )
+    if shared is None:
+        raise Forbidden("this customer belongs to another agent and is not shared with you")
+
+
+async def _live(s: AsyncSession, customer_id: int, lock: bool = False) -> Customer:
+    query = select(Customer).where(Customer.id == customer_id, Customer.deleted_at.is_(None))
+    customer = await s.scalar(query.with_for_update() if lock else query)
+    if customer is None:
+        raise NotFound(f"customer {customer_id} not found")
+    return customer
+
+
+async def _lists(s: AsyncSession, customer_id: int) -> dict[str, list[Any]]:
+    emails = await s.scalars(
+        select(CustomerEmail.email).where(CustomerEmail.customer_id == customer_id).order_by(CustomerEmail.id)
+    )
+    tags = await s.scalars(
+        select(CustomerTag.tag).where(CustomerTag.customer_id == customer_id).order_by(CustomerTag.id)
+    )
+    phones = await s.scalars(
+        select(CustomerPhone.e164).where(CustomerPhone.customer_id == customer_id).order_by(CustomerPhone.id)
+    )
+    return {"emails": list(emails), "tags": list(tags), "numbers": list(phones)}

@@ -1,0 +1,40 @@
+"""Migration 0003 goes down and up again cleanly on both databases, keeping existing customers."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from alembic import command
+from sqlalchemy import text
+
+from crm_core.db import Database
+from crm_core.migrate import alembic_config, current_revision, head_revision, upgrade
+
+
+async def _alembic(db: Database, verb: str, revision: str) -> None:
+    def run(sync_conn: Any) -> None:
+        cfg = alembic_config()
+        cfg.attributes["connection"] = sync_conn
+        getattr(command, verb)(cfg, revision)
+
+    async with db.writer.begin() as conn:
+        await conn.run_sync(run)
+
+
+async def test_downgrade_to_0002_and_upgrade_again_keeps_customers(db: Database) -> None:
+    await _alembic(db, "downgrade", "0002")
+    assert await current_revision(db) == "0002"
+    async with db.write() as s:
+        now = datetime(2026, 1, 1, tzinfo=UTC)
+        await s.execute(
+            text(
+                "INSERT INTO customers (kind, name, created_at, updated_at) VALUES ('person', 'Old', :t, :t)"
+            ),
+            {"t": now},
+        )
+    await upgrade(db)
+    assert await current_revision(db) == head_revision()
+    async with db.read() as s:
+        row = (await s.execute(text("SELECT name, timezone, region FROM customers"))).one()
+    assert tuple(row) == ("Old", "Asia/Shanghai", "")
