@@ -10,7 +10,7 @@ import aiohttp_jinja2
 import jinja2
 from aiohttp import web
 
-from agent_ui import auth, pages, ws
+from agent_ui import api_v1, auth, calls_api, pages, ws
 from agent_ui.context import LANG_KEY, SERVICES, UiServices, current_user
 from agent_ui.errors import json_error
 from agent_ui.i18n import LANGUAGES, catalog, translate
@@ -90,7 +90,10 @@ def create_app(services: UiServices) -> web.Application:
     app.router.add_post("/api/session", auth.api_session_create)
     app.router.add_get("/api/me", pages.api_me)
     app.router.add_get("/api/customers/lookup", pages.api_customer_card)
+    app.router.add_post("/api/calls/dial", calls_api.dial)
+    app.router.add_post("/api/calls/{id}/disposition", calls_api.disposition)
     app.router.add_static("/static/", _HERE / "static")
+    api_v1.setup(app, services.crm)
 
     async def close_sockets(_app: web.Application) -> None:
         await services.hub.close_all()

@@ -6,7 +6,9 @@ from dataclasses import dataclass
 
 from aiohttp import web
 
+from agent_ui.api_v1.services import CrmServices
 from agent_ui.hub import ConsoleHub
+from crm_core.calls import CallRecordService
 from crm_core.customers import CustomerService
 from crm_core.ports import Telephony
 from crm_core.sessions import SessionService
@@ -21,6 +23,8 @@ class UiServices:
     hub: ConsoleHub
     telephony: dict[str, Telephony]  # by PBX name
     secure_cookies: bool = False
+    calls: CallRecordService | None = None
+    crm: CrmServices | None = None  # built from config by the composition root; defaults otherwise
 
 
 SERVICES = web.AppKey("services", UiServices)

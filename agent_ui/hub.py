@@ -24,7 +24,7 @@ from crm_core.events import (
     CallOffered,
     OfferWithdrawn,
 )
-from crm_core.users import UserService
+from crm_core.users import UserService, UserView
 
 log = logging.getLogger(__name__)
 UNKNOWN_AGENT_TTL = 30.0  # seconds an interface with no agent is remembered as such
@@ -44,20 +44,20 @@ class ConsoleHub:
         self.customers = customers
         self.streams = StreamRegistry()
         self.calls: dict[str, _OpenCall] = {}
-        self.seats: dict[int, dict[str, Any]] = {}  # user id -> latest seat message
+        self.seats: dict[str, dict[str, Any]] = {}  # agent interface -> latest seat message
         self._agents: dict[str, tuple[int | None, float]] = {}
 
     # --- consoles ------------------------------------------------------------------------------
 
     def attach(
-        self, user_id: int, ws: Any, epoch: str | None = None, since: int | None = None
+        self, user: UserView, ws: Any, epoch: str | None = None, since: int | None = None
     ) -> ConsoleSocket:
         """Register a console; replay what it missed, or send it a snapshot to reset from."""
-        console = self.streams.attach(user_id, ws)
-        console.offer(self._hello(user_id))
-        missed = self.streams.missed(user_id, epoch, since)
+        console = self.streams.attach(user.id, ws)
+        console.offer(self._hello())
+        missed = self.streams.missed(user.id, epoch, since)
         if missed is None:
-            console.offer(self._snapshot(user_id))
+            console.offer(self._snapshot(user))
         else:
             for text in missed:
                 console.offer(text)
@@ -69,20 +69,18 @@ class ConsoleHub:
     async def close_all(self) -> None:
         await self.streams.close_all()
 
-    def _hello(self, user_id: int) -> str:
+    def _hello(self) -> str:
         return json.dumps({"type": "hello", "stream": self.streams.epoch})
 
-    def _snapshot(self, user_id: int) -> str:
-        import json
-
-        pops = [call.pops[user_id] for call in self.calls.values() if user_id in call.pops]
+    def _snapshot(self, user: UserView) -> str:
+        pops = [call.pops[user.id] for call in self.calls.values() if user.id in call.pops]
         return json.dumps(
             {
                 "type": "snapshot",
                 "stream": self.streams.epoch,
-                "seq": self.streams.last_seq(user_id),
+                "seq": self.streams.last_seq(user.id),
                 "pops": pops,
-                "seat": self.seats.get(user_id),
+                "seat": self.seats.get(user.interface or ""),
             },
             ensure_ascii=False,
         )
@@ -99,9 +97,6 @@ class ConsoleHub:
             await self._follow(event)
 
     async def _seat(self, event: AgentStateChanged) -> None:
-        agent_id = await self._agent_id(event.agent)
-        if agent_id is None:
-            return
         message = {
             "type": "seat",
             "state": event.state,
@@ -109,11 +104,13 @@ class ConsoleHub:
             "queues": list(event.queues),
             "since": event.at,
         }
-        self.seats[agent_id] = message
-        self.streams.push(agent_id, message)
+        self.seats[event.agent] = message  # kept even before the agent has an account
+        agent_id = await self._agent_id(event.agent)
+        if agent_id is not None:
+            self.streams.push(agent_id, message)
 
     async def _offered(self, event: CallOffered) -> None:
-        agent_id = await self._agent_id(event.agent)
+        agent_id = await self._agent_id(event.agent, trust_miss=False)
         if agent_id is None:
             log.info("call offered to an interface with no agent pbx=%s call=%s", event.pbx, event.call_id)
             return
@@ -184,12 +181,18 @@ class ConsoleHub:
             pop.update(state)  # a console connecting later sees the latest state
             self.streams.push(agent_id, {"type": "call_state", "pop_id": key, **state})
 
-    async def _agent_id(self, interface: str) -> int | None:
-        """The agent answering on this interface (unknown ones are re-checked after a while)."""
+    async def _agent_id(self, interface: str, trust_miss: bool = True) -> int | None:
+        """The agent answering on this interface.
+
+        An interface with no agent is remembered for a while (seat events are frequent);
+        a call offered to it always asks again, so a newly created agent's first call pops.
+        """
         cached = self._agents.get(interface)
         now = time.monotonic()
-        if cached is not None and (cached[0] is not None or now - cached[1] < UNKNOWN_AGENT_TTL):
+        if cached is not None and cached[0] is not None:
             return cached[0]
+        if cached is not None and trust_miss and now - cached[1] < UNKNOWN_AGENT_TTL:
+            return None
         user = await self.users.by_interface(interface)
         self._agents[interface] = (user.id if user else None, now)
         return user.id if user else None

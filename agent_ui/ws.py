@@ -40,7 +40,7 @@ async def console_socket(request: web.Request) -> web.StreamResponse:
     ws = web.WebSocketResponse(heartbeat=HEARTBEAT_SECONDS, max_msg_size=64 * 1024, timeout=2.0)
     await ws.prepare(request)
     hub = request.app[SERVICES].hub
-    console = hub.attach(user.id, ws, request.query.get("stream"), _since(request))
+    console = hub.attach(user, ws, request.query.get("stream"), _since(request))
     try:
         async for msg in ws:
             if msg.type == WSMsgType.TEXT and msg.data == "ping":

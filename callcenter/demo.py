@@ -30,6 +30,8 @@ class DemoPbx:
         self.secret = secrets.token_urlsafe(16)
         self.server = AmiServer(self.username, self.secret, port=port, timestampevents=True)
         self.pbx = Pbx(self.server)
+        self.pbx.add_queue("support", "rrmemory")
+        self.pbx.add_members("support", [(a.interface, a.member_name) for a in DEMO_AGENTS])
         self.every = call_every_seconds
         self.random = random.Random(seed)
         self._generator: asyncio.Task[None] | None = None

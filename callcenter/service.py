@@ -8,19 +8,27 @@ web server and the database.
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 from pathlib import Path
 
 from aiohttp import web
 from sqlalchemy.engine import make_url
 
+from agent_ui.api_v1.services import CrmServices
 from agent_ui.app import create_app
 from agent_ui.context import UiServices
 from agent_ui.hub import ConsoleHub
-from callcenter.settings import PbxSettings, Settings
+from callcenter.agents import AgentDirectory
+from callcenter.settings import PbxSettings, Settings, parse_window
+from crm_core.audit.service import AuditService
 from crm_core.bus import EventBus
+from crm_core.callbacks.service import CallbackPolicy, CallbackService
 from crm_core.calls import CallRecordService
+from crm_core.contacts.service import CustomerProfiles
+from crm_core.contacts.timeline import Timeline
 from crm_core.customers import CustomerService
 from crm_core.db import Database
 from crm_core.events import (
@@ -33,11 +41,16 @@ from crm_core.events import (
     CallTransferred,
     OfferWithdrawn,
 )
+from crm_core.kb.service import KnowledgeBase
 from crm_core.migrate import upgrade
+from crm_core.recycle.service import RecycleBin
 from crm_core.seat_history import SeatHistoryService
 from crm_core.sessions import SessionService
+from crm_core.tickets.service import TicketService
 from crm_core.users import UserService
+from cti.actions import Dialplan
 from cti.pbx_adapter import PbxAdapter
+from cti.tracker import CallTracker
 
 log = logging.getLogger(__name__)
 CALL_EVENTS = (
@@ -49,6 +62,7 @@ CALL_EVENTS = (
     CallHoldChanged,
     CallEnded,
 )
+AGENT_REFRESH_SECONDS = 60.0
 
 
 def ensure_sqlite_folder(url: str) -> None:
@@ -58,6 +72,27 @@ def ensure_sqlite_folder(url: str) -> None:
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
 
 
+def build_crm(settings: Settings, customers: CustomerService) -> CrmServices:
+    crm, db = settings.crm, customers.db
+    policy = CallbackPolicy(
+        window=parse_window(crm.callback_window),
+        preferred_timeout=timedelta(minutes=crm.callback_preferred_minutes),
+        retry_delay=timedelta(minutes=crm.callback_retry_minutes),
+        max_attempts=crm.callback_max_attempts,
+        auto_for_abandoned=crm.auto_callback_for_abandoned,
+    )
+    return CrmServices(
+        customers,
+        CustomerProfiles(customers),
+        Timeline(db),
+        TicketService(db, types=crm.ticket_types),
+        CallbackService(db, customers, policy),
+        KnowledgeBase(db),
+        AuditService(db),
+        RecycleBin(db),
+    )
+
+
 class Service:
     """The running product: one per process."""
 
@@ -65,11 +100,12 @@ class Service:
         self.settings = settings
         ensure_sqlite_folder(settings.database.url)
         self.db = Database(settings.database.url, busy_timeout_ms=settings.database.busy_timeout_ms)
-        region = settings.crm.default_region
+        crm = settings.crm
         self.bus = EventBus()
         self.users = UserService(self.db)
-        self.customers = CustomerService(self.db, region)
-        self.calls = CallRecordService(self.db, region)
+        self.customers = CustomerService(self.db, crm.default_region, crm.default_timezone)
+        self.crm = build_crm(settings, self.customers)
+        self.calls = CallRecordService(self.db, crm.default_region, crm.dispositions)
         self.seat_history = SeatHistoryService(self.db)
         self.sessions = SessionService(
             self.db,
@@ -77,11 +113,22 @@ class Service:
             absolute_timeout=timedelta(hours=settings.sessions.absolute_hours),
         )
         self.hub = ConsoleHub(self.users, self.customers)
+        self.directory = AgentDirectory(self.users)
         self.pbx_links: dict[str, PbxAdapter] = {}
         self._runner: web.AppRunner | None = None
+        self._tasks: set[asyncio.Task[None]] = set()
         self.web_port = 0
 
     def add_pbx(self, pbx: PbxSettings) -> PbxAdapter:
+        dialplan = Dialplan(
+            outbound_context=pbx.outbound_context,
+            callback_context=pbx.callback_context,
+            callback_dial=pbx.callback_dial,
+            transfer_context=pbx.transfer_context,
+            queue_context=pbx.queue_context,
+            spy_context=pbx.spy_context,
+            originate_timeout=pbx.originate_timeout,
+        )
         adapter = PbxAdapter(
             pbx.name,
             self.bus.publish,
@@ -89,6 +136,9 @@ class Service:
             port=pbx.port,
             username=pbx.username,
             secret=pbx.secret,
+            tracker=CallTracker(pbx.name, direct_agent=self.directory.agent_of),
+            dialplan=dialplan,
+            wrapup_seconds=self.settings.crm.wrapup_seconds,
             backoff_max=pbx.reconnect_max_seconds,
             ping_interval=pbx.ping_seconds,
         )
@@ -98,15 +148,39 @@ class Service:
     async def start(self) -> None:
         if self.settings.database.migrate_on_start:
             await upgrade(self.db)
+        await self.directory.refresh()
         self.bus.subscribe("call-records", self.calls.handle, *CALL_EVENTS)
         self.bus.subscribe("seat-history", self.seat_history.handle, AgentStateChanged)
         self.bus.subscribe("console-hub", self.hub.handle, *CALL_EVENTS, AgentStateChanged)
+        if self.settings.crm.auto_callback_for_abandoned:
+            self.bus.subscribe("abandoned-callbacks", self.crm.callbacks.on_call_ended, CallEnded)
         await self.bus.start()
         await self._start_web()
         for pbx in self.settings.pbx:
             self.add_pbx(pbx)
         for adapter in self.pbx_links.values():
             await adapter.start()
+        self._every(AGENT_REFRESH_SECONDS, self.directory.refresh, "agent-directory")
+        self._every(self.settings.crm.escalation_check_seconds, self._escalate, "complaint-escalation")
+
+    async def _escalate(self) -> None:
+        escalated = await self.crm.tickets.escalate_overdue()
+        if escalated:
+            log.info("escalated overdue complaints count=%d", len(escalated))
+
+    def _every(self, seconds: float, job: Callable[[], Awaitable[None]], name: str) -> None:
+        """Run job periodically in a task this service owns; a failing run is logged, not fatal."""
+
+        async def loop() -> None:
+            while True:
+                await asyncio.sleep(seconds)
+                try:
+                    await job()
+                except Exception:
+                    log.exception("periodic job failed job=%s", name)
+
+        task = asyncio.create_task(loop(), name=name)
+        self._tasks.add(task)
 
     async def _start_web(self) -> None:
         ui = UiServices(
@@ -116,6 +190,8 @@ class Service:
             hub=self.hub,
             telephony=self.pbx_links,  # type: ignore[arg-type]  # PbxAdapter fulfils Telephony
             secure_cookies=self.settings.server.secure_cookies,
+            calls=self.calls,
+            crm=self.crm,
         )
         self._runner = web.AppRunner(create_app(ui), access_log=None)
         await self._runner.setup()
@@ -124,6 +200,9 @@ class Service:
         self.web_port = self._runner.addresses[0][1]
 
     async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
         for adapter in self.pbx_links.values():
             await adapter.stop()
         await self.bus.stop()

@@ -7,9 +7,11 @@ typed objects. A test fails when a key is missing from the commented config.toml
 from __future__ import annotations
 
 import tomllib
-from dataclasses import dataclass, field, fields
+from dataclasses import MISSING, dataclass, field, fields
+from datetime import time as dt_time
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 
 class SettingsError(ValueError):
@@ -41,6 +43,19 @@ class DatabaseSettings:
 @dataclass(frozen=True)
 class CrmSettings:
     default_region: str = _key("CN", "Region for numbers written without a country code (ISO 3166 code).")
+    default_timezone: str = _key("Asia/Shanghai", "Time zone of customers who have none of their own.")
+    ticket_types: list[str] = _key(["inquiry", "repair", "complaint", "other"], "Service request types.")
+    dispositions: list[str] = _key(
+        ["resolved", "follow_up", "sales", "complaint", "wrong_number", "other"],
+        "Wrap-up dispositions an agent chooses from.",
+    )
+    wrapup_seconds: float = _key(30.0, "After-call work time before a seat is ready again (0: none).")
+    callback_window: str = _key("09:00-20:00", "Hours (customer's local time) callbacks may be dialled.")
+    callback_max_attempts: int = _key(3, "Dial attempts before a callback is given up.")
+    callback_retry_minutes: int = _key(15, "Pause between two attempts of a callback.")
+    callback_preferred_minutes: int = _key(30, "How long a callback waits for its preferred agent.")
+    auto_callback_for_abandoned: bool = _key(True, "Schedule a callback for each abandoned queue call.")
+    escalation_check_seconds: float = _key(60.0, "How often overdue complaints are escalated.")
 
 
 @dataclass(frozen=True)
@@ -57,7 +72,14 @@ class PbxSettings:
     username: str = _key("crm", "AMI user (manager.conf section).")
     secret: str = _key("", "AMI secret of that user.", secret=True)
     reconnect_max_seconds: float = _key(30.0, "Longest pause between reconnection attempts.")
-    ping_seconds: float = _key(10.0, "Ping interval; a link silent past it is dropped and rebuilt.")
+    ping_seconds: float = _key(10.0, "Ping interval; a PBX that stops answering is dropped within 2 of them.")
+    outbound_context: str = _key("outbound", "Dialplan context click-to-dial sends the customer's number to.")
+    callback_context: str = _key("callback", "Context an answered callback customer runs (then Queue).")
+    callback_dial: str = _key("Local/{number}@pstn", "How a callback customer is dialled ({number}).")
+    transfer_context: str = _key("transfer", "Context of blind/attended transfers to an extension.")
+    queue_context: str = _key("queues", "Context whose extension <queue> puts the caller in that queue.")
+    spy_context: str = _key("supervisor", "Context of supervisors' extensions for listen/whisper/barge.")
+    originate_timeout: float = _key(30.0, "Seconds the first leg of an Originate may ring.")
 
 
 @dataclass(frozen=True)
@@ -109,7 +131,8 @@ def _build(cls: type, data: Any, where: str) -> Any:
     for key, value in data.items():
         if key not in known:
             raise SettingsError(f"unknown key {where}.{key}")
-        expected = type(known[key].default)
+        default = known[key].default
+        expected = list if default is MISSING else type(default)
         if expected is float and isinstance(value, int) and not isinstance(value, bool):
             continue
         if not isinstance(value, expected) or (expected is int and isinstance(value, bool)):
@@ -132,7 +155,31 @@ def parse_settings(data: dict[str, Any]) -> Settings:
     settings = Settings(**built)
     if settings.demo.enabled not in ("auto", "yes", "no"):
         raise SettingsError("demo.enabled must be auto, yes or no")
+    _check_crm(settings.crm)
     return settings
+
+
+def parse_window(text: str) -> tuple[dt_time, dt_time]:
+    """ "09:00-20:00" -> (09:00, 20:00); the start must come before the end."""
+    try:
+        start, end = (dt_time.fromisoformat(part.strip()) for part in text.split("-"))
+    except ValueError as exc:
+        raise SettingsError(f"crm.callback_window must look like 09:00-20:00, not {text!r}") from exc
+    if start >= end:
+        raise SettingsError("crm.callback_window must start before it ends")
+    return start, end
+
+
+def _check_crm(crm: CrmSettings) -> None:
+    parse_window(crm.callback_window)
+    try:
+        ZoneInfo(crm.default_timezone)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise SettingsError(f"crm.default_timezone: unknown time zone {crm.default_timezone!r}") from exc
+    for name in ("ticket_types", "dispositions"):
+        values = getattr(crm, name)
+        if not values or not all(isinstance(v, str) and v for v in values):
+            raise SettingsError(f"crm.{name} must be a non-empty list of names")
 
 
 def load_settings(path: Path | None, required: bool = False) -> Settings:

@@ -14,7 +14,14 @@ import pytest
 import websockets
 
 from callcenter.service import Service
-from callcenter.settings import DatabaseSettings, DemoSettings, PbxSettings, ServerSettings, Settings
+from callcenter.settings import (
+    CrmSettings,
+    DatabaseSettings,
+    DemoSettings,
+    PbxSettings,
+    ServerSettings,
+    Settings,
+)
 from pbxsim.ami_server import AmiServer
 from pbxsim.pbx import Pbx
 
@@ -62,6 +69,7 @@ def make_settings(tmp_path: Path, ami_port: int, secret: str = AMI_SECRET) -> Se
         server=ServerSettings(port=0),
         database=DatabaseSettings(url=f"sqlite+aiosqlite:///{tmp_path / 'crm.sqlite3'}"),
         demo=DemoSettings(enabled="no"),
+        crm=CrmSettings(callback_window="00:00-23:59:59"),  # tests must not depend on the hour they run
         pbx=[
             PbxSettings(
                 name="test", port=ami_port, secret=secret, reconnect_max_seconds=1.0, ping_seconds=2.0
@@ -80,13 +88,20 @@ async def ami() -> AsyncIterator[AmiServer]:
         await server.stop()
 
 
+AGENTS = [("Local/1001@agents/n", "Agent 1001"), ("Local/1002@agents/n", "Agent 1002")]
+
+
 @pytest.fixture
 def pbx(ami: AmiServer) -> Pbx:
-    return Pbx(ami, speed=SPEED)
+    """The simulated PBX with queue "support" and its two members, configured before the CRM connects."""
+    simulated = Pbx(ami, speed=SPEED)
+    simulated.add_queue("support", "rrmemory")
+    simulated.add_members("support", AGENTS)
+    return simulated
 
 
 @pytest.fixture
-async def service(tmp_path: Path, ami: AmiServer) -> AsyncIterator[Service]:
+async def service(tmp_path: Path, ami: AmiServer, pbx: Pbx) -> AsyncIterator[Service]:
     svc = Service(make_settings(tmp_path, ami.port))
     await svc.start()
     try:

@@ -115,3 +115,16 @@ async def test_given_console_connects_mid_ring_then_it_catches_up_with_the_pop(
     assert snapshot["pops"][0]["state"] == "ringing"
     await asyncio.wait_for(call, 30)
     await eventually(lambda: service.hub.calls == {})
+
+
+async def test_seat_state_reaches_the_console_and_a_new_console_gets_it_in_its_snapshot(
+    service: Service, pbx: Pbx, open_console
+) -> None:
+    first = await open_console("agent1001")
+    await queue_call(pbx, "13912345678", "刘洋", "support", AGENT_1001, member_name="Agent 1001",
+                     wait_seconds=1, ring_seconds=2, talk_seconds=4)  # fmt: skip
+    await first.wait_for(lambda m: m["type"] == "seat" and m["state"] == "ringing")
+    await first.wait_for(lambda m: m["type"] == "seat" and m["state"] == "on_call")
+    await first.wait_for(lambda m: m["type"] == "seat" and m["state"] == "wrap_up")
+    later = await open_console("agent1001")
+    assert later.of_type("snapshot")[0]["seat"]["state"] in ("wrap_up", "ready")

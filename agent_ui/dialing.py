@@ -1,0 +1,71 @@
+"""Placing calls for a signed-in agent through the Telephony port, with errors people can act on.
+
+Which PBX: the only one, or else the first whose link is up (agents of a
+multi-site center are bound to their PBX when seats get a site; see the CTI notes).
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import uuid
+
+from aiohttp import web
+
+from agent_ui.context import SERVICES
+from agent_ui.errors import json_error
+from crm_core.ports import Telephony, TelephonyError
+from crm_core.users import UserView
+
+log = logging.getLogger(__name__)
+_DIALABLE = re.compile(r"^\+?\d{2,20}$")
+STATUS_OF = {"invalid": 400, "not_found": 404, "not_connected": 503, "timeout": 504, "refused": 502}
+
+
+class DialRefused(Exception):
+    """Why a call could not be placed, as an HTTP answer."""
+
+    def __init__(self, response: web.Response) -> None:
+        super().__init__(response.status)
+        self.response = response
+
+
+def pick_pbx(request: web.Request) -> Telephony | None:
+    links = request.app[SERVICES].telephony
+    if len(links) == 1:
+        return next(iter(links.values()))
+    return next((t for t in links.values() if t.connected), None)
+
+
+def dial_string(number: str) -> str | None:
+    """What the agent typed, as the digits the dialplan gets (a leading + kept)."""
+    compact = re.sub(r"[\s()\-.]", "", number or "")
+    return compact if _DIALABLE.match(compact) else None
+
+
+async def click_to_dial(request: web.Request, user: UserView, number: str) -> str:
+    """Ring the agent's phone, then the number; returns the call id. Raises DialRefused."""
+    digits = dial_string(number)
+    if digits is None:
+        raise DialRefused(json_error(request, 400, "dial.bad_number", field="number"))
+    if not user.interface:
+        raise DialRefused(json_error(request, 409, "dial.no_phone"))
+    telephony = pick_pbx(request)
+    if telephony is None:
+        raise DialRefused(_unavailable(request))
+    call_id = f"c2d-{uuid.uuid4().hex[:16]}"
+    try:
+        await telephony.originate(user.interface, digits, call_id)
+    except TelephonyError as exc:
+        log.warning("click-to-dial refused user=%s code=%s: %s", user.id, exc.code, exc)
+        if exc.code == "not_connected":
+            raise DialRefused(_unavailable(request)) from exc
+        status = STATUS_OF.get(exc.code, 502)
+        raise DialRefused(json_error(request, status, f"dial.{exc.code}", detail=str(exc))) from exc
+    return call_id
+
+
+def _unavailable(request: web.Request) -> web.Response:
+    response = json_error(request, 503, "dial.pbx_down")
+    response.headers["Retry-After"] = "5"
+    return response
