@@ -12,7 +12,7 @@ import aiohttp_jinja2
 from aiohttp import web
 
 from agent_ui.context import LANG_KEY, SERVICES, SESSION_COOKIE, USER_KEY
-from agent_ui.errors import json_error
+from agent_ui.errors import json_error, json_object
 from agent_ui.i18n import LANG_COOKIE, pick_language, translate
 
 log = logging.getLogger(__name__)
@@ -67,12 +67,9 @@ async def api_session_create(request: web.Request) -> web.StreamResponse:
     if request.content_type != "application/json":
         # A form or text/plain POST could come from another site's page (login CSRF).
         return json_error(request, 415, "error.bad_request", field="Content-Type")
-    try:
-        body = await request.json()
-    except ValueError:
-        return json_error(request, 400, "error.bad_request", field="body")
-    if not isinstance(body, dict):
-        return json_error(request, 400, "error.bad_request", field="body")
+    body = await json_object(request)
+    if isinstance(body, web.Response):
+        return body
     for name in ("login", "password"):
         if not isinstance(body.get(name), str) or not body[name]:
             return json_error(request, 400, "login.missing", field=name)

@@ -6,23 +6,13 @@ from aiohttp import web
 
 from agent_ui.context import SERVICES, current_user
 from agent_ui.dialing import DialRefused, click_to_dial
-from agent_ui.errors import json_error
+from agent_ui.errors import json_error, json_object
 from crm_core.calls import DispositionError
-
-
-async def _json_object(request: web.Request) -> dict | web.Response:
-    try:
-        body = await request.json()
-    except ValueError:
-        return json_error(request, 400, "error.bad_request", field="body")
-    if not isinstance(body, dict):
-        return json_error(request, 400, "error.bad_request", field="body")
-    return body
 
 
 async def dial(request: web.Request) -> web.Response:
     """POST /api/calls/dial {"number": "..."}: ring my phone, then the number."""
-    body = await _json_object(request)
+    body = await json_object(request)
     if isinstance(body, web.Response):
         return body
     if not isinstance(body.get("number"), str):
@@ -41,7 +31,7 @@ async def disposition(request: web.Request) -> web.Response:
     services = request.app[SERVICES]
     user = current_user(request)
     assert user is not None and services.calls is not None
-    body = await _json_object(request)
+    body = await json_object(request)
     if isinstance(body, web.Response):
         return body
     raw = request.match_info["id"]

@@ -18,3 +18,14 @@ def json_error(
     if field is not None:
         body["field"] = field
     return web.json_response(body, status=status)
+
+
+async def json_object(request: web.Request) -> dict[str, Any] | web.Response:
+    """The request body as a JSON object, or the 400 answer that says it is not one."""
+    try:
+        body = await request.json()
+    except (ValueError, UnicodeDecodeError):
+        return json_error(request, 400, "error.bad_request", field="body")
+    if not isinstance(body, dict):
+        return json_error(request, 400, "error.bad_request", field="body")
+    return body

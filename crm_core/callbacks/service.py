@@ -22,8 +22,9 @@ from crm_core.callbacks.models import Callback, CallbackAttempt, DoNotCall
 from crm_core.callbacks.views import CallbackView, callback_view
 from crm_core.callbacks.window import in_window, into_window
 from crm_core.customers import CustomerService
-from crm_core.domain_errors import SYSTEM, Actor, Clock, Conflict, Invalid, NotFound, utc_clock
+from crm_core.domain_errors import SYSTEM, Actor, Clock, Conflict, Invalid, utc_clock
 from crm_core.events import CallEnded
+from crm_core.live_rows import live_row
 from crm_core.models import Customer, User
 from crm_core.tickets.models import ServiceRequest
 
@@ -252,8 +253,4 @@ def _due_query(now: datetime) -> Any:
 
 
 async def _live(s: AsyncSession, callback_id: int, lock: bool = False) -> Callback:
-    query = select(Callback).where(Callback.id == callback_id, Callback.deleted_at.is_(None))
-    row = await s.scalar(query.with_for_update() if lock else query)
-    if row is None:
-        raise NotFound(f"callback {callback_id} not found")
-    return row
+    return await live_row(s, Callback, callback_id, "callback", lock)

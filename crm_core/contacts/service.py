@@ -18,7 +18,8 @@ from crm_core.audit.service import record, snapshot
 from crm_core.contacts.models import CustomerEmail, CustomerNote, CustomerShare, CustomerTag
 from crm_core.contacts.rules import check_kind
 from crm_core.customers import CustomerService, apply_extra, set_lists
-from crm_core.domain_errors import SYSTEM, Actor, Clock, Conflict, Forbidden, Invalid, NotFound, utc_clock
+from crm_core.domain_errors import SYSTEM, Actor, Clock, Conflict, Forbidden, Invalid, utc_clock
+from crm_core.live_rows import live_row
 from crm_core.models import Customer, CustomerPhone, User
 from crm_core.phones import display_number
 
@@ -205,11 +206,7 @@ async def _may_edit(s: AsyncSession, customer: Customer, actor: Actor) -> None:
 
 
 async def _live(s: AsyncSession, customer_id: int, lock: bool = False) -> Customer:
-    query = select(Customer).where(Customer.id == customer_id, Customer.deleted_at.is_(None))
-    customer = await s.scalar(query.with_for_update() if lock else query)
-    if customer is None:
-        raise NotFound(f"customer {customer_id} not found")
-    return customer
+    return await live_row(s, Customer, customer_id, "customer", lock)
 
 
 async def _lists(s: AsyncSession, customer_id: int) -> dict[str, list[Any]]:

@@ -15,8 +15,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from crm_core.audit.service import record, snapshot
 from crm_core.db import Database
-from crm_core.domain_errors import SYSTEM, Actor, Clock, Invalid, NotFound, utc_clock
+from crm_core.domain_errors import SYSTEM, Actor, Clock, Invalid, utc_clock
 from crm_core.kb.models import KbArticle
+from crm_core.live_rows import live_row
 from crm_core.models import CallRecord, Customer, User
 from crm_core.tickets.errors import TransitionNotAllowed
 from crm_core.tickets.lifecycle import (
@@ -294,8 +295,4 @@ def _only(fields: dict[str, Any], allowed: set[str]) -> None:
 
 
 async def _live(s: AsyncSession, request_id: int, lock: bool = False) -> ServiceRequest:
-    query = select(ServiceRequest).where(ServiceRequest.id == request_id, ServiceRequest.deleted_at.is_(None))
-    req = await s.scalar(query.with_for_update() if lock else query)
-    if req is None:
-        raise NotFound(f"service request {request_id} not found")
-    return req
+    return await live_row(s, ServiceRequest, request_id, "service request", lock)
