@@ -114,6 +114,7 @@ class Service:
         )
         self.hub = ConsoleHub(self.users, self.customers)
         self.directory = AgentDirectory(self.users)
+        self.users.listeners.append(self._users_changed)
         self.pbx_links: dict[str, PbxAdapter] = {}
         self._runner: web.AppRunner | None = None
         self._tasks: set[asyncio.Task[None]] = set()
@@ -162,6 +163,10 @@ class Service:
             await adapter.start()
         self._every(AGENT_REFRESH_SECONDS, self.directory.refresh, "agent-directory")
         self._every(self.settings.crm.escalation_check_seconds, self._escalate, "complaint-escalation")
+
+    async def _users_changed(self) -> None:
+        self.hub.forget_agent_cache()
+        await self.directory.refresh()
 
     async def _escalate(self) -> None:
         escalated = await self.crm.tickets.escalate_overdue()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -39,9 +40,15 @@ def _view(user: User) -> UserView:
     )
 
 
+UsersChanged = Callable[[], Awaitable[None]]
+
+
 class UserService:
     def __init__(self, db: Database) -> None:
         self.db = db
+        # Told after a user is created or changed, so caches of "which agent is on which
+        # interface" (the console hub, the tracker's directory) never go stale in this process.
+        self.listeners: list[UsersChanged] = []
 
     async def create(
         self,
@@ -68,7 +75,13 @@ class UserService:
             )
             s.add(user)
             await s.flush()
-            return _view(user)
+            view = _view(user)
+        await self._changed()
+        return view
+
+    async def _changed(self) -> None:
+        for listener in self.listeners:
+            await listener()
 
     async def ensure(self, login: str, password: str, display_name: str, **fields: str) -> UserView:
         """Create the user unless the login exists (demo seeding, first administrator)."""

@@ -200,12 +200,18 @@ async def direct_call(
 
 
 async def supervisor_spy(
-    pbx: Pbx, spyee: str, supervisor: str = "PJSIP/2001", listen_seconds: float = 5.0, action_id: str = ""
-) -> None:
-    """A supervisor's phone channel runs ChanSpy on ``spyee`` (a live channel name) for a while."""
+    pbx: Pbx, spyee: str, supervisor: str = "PJSIP/2001", listen_seconds: float = 5.0, action_id: str = "",
+    uniqueid: str = "",
+) -> None:  # fmt: skip
+    """A supervisor's phone channel runs ChanSpy on ``spyee`` (a live channel name) for a while.
+
+    ``uniqueid`` is the Originate's ChannelId: Asterisk gives it to the originated channel
+    whether it then runs an extension or an application.
+    """
     control = CallControl(pbx, pbx.timeline())
     at = control.timeline.now
     spyer = pbx.new_device_channel(supervisor, "supervisors", "s", at, "")
+    spyer.uniqueid = uniqueid or spyer.uniqueid
     spyer.linkedid, spyer.caller_num = spyer.uniqueid, supervisor.rpartition("/")[2]
     spyer.application, spyer.app_data = "ChanSpy", f"{spyee},q"
     pbx.newchannel(spyer, at)
