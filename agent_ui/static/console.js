@@ -38,7 +38,30 @@
     return el("p", { class: "why" }, parts.join(" · "));
   }
 
-  function customerBlock(c, call) {
+  // A shared number (a company's switchboard): offer the other customers; the pick is remembered.
+  function candidatesBlock(c, popId) {
+    const others = (c.candidates || []).filter((x) => x.id !== c.id);
+    if (!others.length) return "";
+    const buttons = others.map((x) => {
+      const b = el("button", { type: "button", class: "candidate", "data-id": String(x.id) },
+        x.name + (x.company ? " · " + x.company : ""));
+      b.addEventListener("click", () => pick(popId, c.number, x.id));
+      return b;
+    });
+    return el("div", { class: "matches" }, el("p", {}, t("pop.other_matches")), ...buttons);
+  }
+
+  function pick(popId, number, customerId) {
+    fetch("/api/v1/identify/pick", {
+      method: "POST", credentials: "same-origin",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ number: number, customer_id: customerId }),
+    }).then((r) => r.ok ? r.json() : null).then((card) => {
+      if (card && pops.has(popId)) render(Object.assign(pops.get(popId), { customer: card }));
+    });
+  }
+
+  function customerBlock(c, call, popId) {
     if (!c.known) {
       return el("div", { class: "customer new" },
         el("h2", {}, t("pop.new_customer")),
@@ -56,7 +79,7 @@
         el("dt", {}, t("pop.company")), el("dd", { class: "company" }, c.company || "—"),
         el("dt", {}, t("pop.numbers")), el("dd", { class: "numbers" }, c.phones.map((p) => p.display).join(", ")),
         el("dt", {}, t("pop.caller")), el("dd", { class: "number" }, c.number_display || call.caller_number)),
-      c.other_matches ? el("p", { class: "matches" }, t("pop.other_matches") + ": " + c.other_matches) : "",
+      candidatesBlock(c, popId),
       el("h3", {}, t("pop.recent")),
       rows.length ? el("table", { class: "recent" }, ...rows) : el("p", {}, t("pop.no_calls")));
   }
@@ -65,7 +88,7 @@
     const node = el("article", { class: "pop " + pop.state, "data-pop-id": pop.pop_id },
       el("p", { class: "state" }, stateText(pop)),
       whyBlock(pop.call),
-      customerBlock(pop.customer, pop.call));
+      customerBlock(pop.customer, pop.call, pop.pop_id));
     const old = pops.get(pop.pop_id);
     if (old && old.node) old.node.replaceWith(node); else popsEl.prepend(node);
     pop.node = node;

@@ -76,3 +76,24 @@ async def test_console_in_english_and_unknown_caller_card(service: Service, pbx:
     assert await card.locator(".number").inner_text() == "137 0000 0000"
     if SHOTS:
         await page.screenshot(path=f"{SHOTS}/console-unknown-en.png", full_page=True)
+
+
+async def test_shared_number_offers_the_other_customers_and_remembers_the_pick(
+    service: Service, pbx: Pbx, browser
+) -> None:
+    await service.customers.create("张伟", ["010-88886666"], company="示例集团")
+    li = await service.customers.create("李娜", ["010-88886666"], company="示例集团")
+    page = await browser.new_page(locale="zh-CN")
+    await page.goto(f"http://127.0.0.1:{service.web_port}/login")
+    await page.fill("input[name=login]", "agent1001")
+    await page.fill("input[name=password]", PASSWORD)
+    await page.click("button[type=submit]")
+    await page.wait_for_selector("#link-state.up", timeout=5000)
+    await queue_call(pbx, "01088886666", "示例集团", "support", "Local/1001@agents/n", member_name="Agent",
+                     wait_seconds=1, ring_seconds=2, talk_seconds=2)  # fmt: skip
+    card = page.locator("article.pop")
+    await card.locator(".name").wait_for(timeout=5000)
+    assert await card.locator(".name").inner_text() == "张伟"
+    await card.locator(f"button.candidate[data-id='{li}']").click()
+    await page.locator("article.pop .name", has_text="李娜").wait_for(timeout=5000)
+    assert (await service.customers.card_for_number("+861088886666")).id == li  # next call pops her first
