@@ -73,6 +73,7 @@ class User(Base):
     interface: Mapped[str | None] = mapped_column(String(128), unique=True)
     extension: Mapped[str | None] = mapped_column(String(32))
     language: Mapped[str] = mapped_column(String(8), default="zh-CN")
+    team: Mapped[str | None] = mapped_column(String(64), index=True)  # supervisors see their team's calls
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
@@ -151,6 +152,11 @@ class CallRecord(Base):
     transferred: Mapped[bool] = mapped_column(default=False)
     disposition: Mapped[str | None] = mapped_column(String(64))
     disposition_by: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    # From the IVR: the caller's language, why the call was routed as it was, and the survey.
+    language: Mapped[str | None] = mapped_column(String(8))
+    route_reason: Mapped[str | None] = mapped_column(String(64))
+    survey_score: Mapped[int | None] = mapped_column(Integer)
+    survey_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     agents: Mapped[list[CallAgent]] = relationship(
         back_populates="call", cascade="all, delete-orphan", order_by="CallAgent.id"
@@ -208,4 +214,5 @@ from crm_core.audit import models as _audit  # noqa: E402,F401  (register tables
 from crm_core.callbacks import models as _callbacks  # noqa: E402,F401  (register tables)
 from crm_core.contacts import models as _contacts  # noqa: E402,F401  (register tables)
 from crm_core.kb import models as _kb  # noqa: E402,F401  (register tables)
+from crm_core.recording import models as _recording  # noqa: E402,F401  (register tables)
 from crm_core.tickets import models as _tickets  # noqa: E402,F401  (register tables)
