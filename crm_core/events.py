@@ -150,7 +150,19 @@ class PbxLinkChanged:
     at: float
 
 
+@dataclass(frozen=True, slots=True)
+class SystemAlarm:
+    """Something supervisors must see now (a recording that could not be stored, a full disk…)."""
+
+    source: str  # "recordings", "ivr", …
+    kind: str  # short machine name, e.g. "ingest_failed", "disk_full"
+    detail: str  # one line for people; no personal data
+    at: float
+    pbx: str | None = None
+    call_id: str | None = None
+
+
 CallEvent = (
     CallQueued | CallOffered | OfferWithdrawn | CallAnswered | CallTransferred | CallHoldChanged | CallEnded
 )
-DomainEvent = CallEvent | AgentStateChanged | PbxLinkChanged
+DomainEvent = CallEvent | AgentStateChanged | PbxLinkChanged | SystemAlarm
