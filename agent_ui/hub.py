@@ -23,6 +23,7 @@ from crm_core.events import (
     CallEvent,
     CallOffered,
     OfferWithdrawn,
+    SystemAlarm,
 )
 from crm_core.users import UserService, UserView
 
@@ -46,6 +47,7 @@ class ConsoleHub:
         self.calls: dict[str, _OpenCall] = {}
         self.seats: dict[str, dict[str, Any]] = {}  # agent interface -> latest seat message
         self._agents: dict[str, tuple[int | None, float]] = {}
+        self.supervisors: set[int] = set()  # users who see alarms (supervisors, administrators)
 
     # --- consoles ------------------------------------------------------------------------------
 
@@ -54,6 +56,8 @@ class ConsoleHub:
     ) -> ConsoleSocket:
         """Register a console; replay what it missed, or send it a snapshot to reset from."""
         console = self.streams.attach(user.id, ws)
+        if user.role in ("supervisor", "admin"):
+            self.supervisors.add(user.id)
         console.offer(self._hello())
         missed = self.streams.missed(user.id, epoch, since)
         if missed is None:
@@ -87,14 +91,29 @@ class ConsoleHub:
 
     # --- events --------------------------------------------------------------------------------
 
-    async def handle(self, event: CallEvent | AgentStateChanged) -> None:
-        """Bus subscriber for call and seat events."""
-        if isinstance(event, AgentStateChanged):
+    async def handle(self, event: CallEvent | AgentStateChanged | SystemAlarm) -> None:
+        """Bus subscriber for call, seat and alarm events."""
+        if isinstance(event, SystemAlarm):
+            self._alarm(event)
+        elif isinstance(event, AgentStateChanged):
             await self._seat(event)
         elif isinstance(event, CallOffered):
             await self._offered(event)
         elif isinstance(event, CallAnswered | OfferWithdrawn | CallEnded):
             await self._follow(event)
+
+    def _alarm(self, event: SystemAlarm) -> None:
+        message = {
+            "type": "alarm",
+            "source": event.source,
+            "kind": event.kind,
+            "detail": event.detail,
+            "at": event.at,
+            "pbx": event.pbx,
+            "call_id": event.call_id,
+        }
+        for user_id in self.supervisors:
+            self.streams.push(user_id, message)
 
     async def _seat(self, event: AgentStateChanged) -> None:
         message = {

@@ -40,6 +40,7 @@ from crm_core.events import (
     CallQueued,
     CallTransferred,
     OfferWithdrawn,
+    SystemAlarm,
 )
 from crm_core.kb.service import KnowledgeBase
 from crm_core.migrate import upgrade
@@ -152,7 +153,7 @@ class Service:
         await self.directory.refresh()
         self.bus.subscribe("call-records", self.calls.handle, *CALL_EVENTS)
         self.bus.subscribe("seat-history", self.seat_history.handle, AgentStateChanged)
-        self.bus.subscribe("console-hub", self.hub.handle, *CALL_EVENTS, AgentStateChanged)
+        self.bus.subscribe("console-hub", self.hub.handle, *CALL_EVENTS, AgentStateChanged, SystemAlarm)
         if self.settings.crm.auto_callback_for_abandoned:
             self.bus.subscribe("abandoned-callbacks", self.crm.callbacks.on_call_ended, CallEnded)
         await self.bus.start()

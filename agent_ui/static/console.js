@@ -113,6 +113,11 @@
     seatEl.className = "seat " + seat.state;
   }
 
+  function renderAlarm(alarm) {
+    const text = (T["alarm." + alarm.kind] || alarm.kind) + (alarm.detail ? ": " + alarm.detail : "");
+    popsEl.prepend(el("p", { class: "alarm", role: "alert" }, new Date(alarm.at * 1000).toLocaleTimeString() + " " + text));
+  }
+
   function reset(snapshot) {
     for (const pop of pops.values()) pop.node.remove();
     pops.clear();
@@ -127,6 +132,7 @@
     if (msg.type === "pop") render(msg);
     else if (msg.type === "call_state" && pops.has(msg.pop_id)) render(Object.assign(pops.get(msg.pop_id), msg));
     else if (msg.type === "seat") renderSeat(msg);
+    else if (msg.type === "alarm") renderAlarm(msg);
   }
 
   function later() { setTimeout(connect, retry); retry = Math.min(retry * 2, 15000); }

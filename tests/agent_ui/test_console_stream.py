@@ -167,3 +167,18 @@ async def test_logout_closes_the_users_open_consoles(bare_service: Service) -> N
         await http.post(f"http://127.0.0.1:{svc.web_port}/logout", allow_redirects=False)
     await asyncio.wait_for(asyncio.gather(console.reader, return_exceptions=True), 5)
     assert console.ws.close_code == 4401
+
+
+async def test_alarms_reach_supervisors_only(bare_service: Service) -> None:
+    from crm_core.events import SystemAlarm
+
+    svc = bare_service
+    await svc.users.create("boss", PASSWORD, "主管", role="supervisor")
+    boss = await _console(svc, await _token(svc, "boss"))
+    agent = await _console(svc, await _token(svc, "agent1001"))
+    svc.bus.publish(SystemAlarm("recordings", "disk_full", "store at 100%", T0))
+    alarm = await boss.wait_for(lambda m: m["type"] == "alarm")
+    assert (alarm["kind"], alarm["detail"]) == ("disk_full", "store at 100%")
+    await svc.bus.drain()
+    assert not agent.of_type("alarm")
+    await _close(boss, agent)
