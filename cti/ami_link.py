@@ -33,6 +33,9 @@ StateCallback = Callable[[bool, str], None]
 LoginHook = Callable[[], Awaitable[None]]
 
 
+STABLE_SESSION_SECONDS = 10.0  # a session shorter than this does not reset the backoff
+
+
 class _LoginRefused(Exception):
     """Asterisk answered the Login with an error (wrong user or secret, ACL)."""
 
@@ -69,6 +72,7 @@ class AmiLink:
         self.boot_timeout, self.on_login = boot_timeout, on_login
         self.connect_timeout, self.action_timeout = connect_timeout, action_timeout
         self.attempts = 0
+        self._failure: str | None = None  # why the last attempt never came up, for the log
         self._logged_in = False  # what on_state last said
         self._session_up = False  # logged in on the current connection (actions may be sent)
         self._booted: asyncio.Future[None] | None = None
@@ -153,45 +157,41 @@ class AmiLink:
         try:
             while True:
                 self.attempts += 1
+                began = time.monotonic()
+                lost = await self._attempt(delay)
+                if lost and time.monotonic() - began >= STABLE_SESSION_SECONDS:
+                    delay = self.backoff_initial  # it ran a while: come back quickly
                 retry = self._jittered(delay)
-                try:
-                    reason = await self._session()
-                    delay = self.backoff_initial
-                    retry = self._jittered(delay)
-                    log.warning("AMI link lost pbx=%s: %s; reconnecting in %.1f s", self.name, reason, retry)
-                except _LoginRefused as exc:
-                    log.warning(
-                        "AMI login refused for pbx=%s user=%s: %s (attempt %d, retry in %.1f s)",
-                        self.name,
-                        self.username,
-                        exc,
-                        self.attempts,
-                        retry,
-                    )
-                except (OSError, TimeoutError, TelephonyError) as exc:
-                    log.warning(
-                        "AMI connect failed pbx=%s %s:%d: %s (attempt %d, retry in %.1f s)",
-                        self.name,
-                        self.host,
-                        self.port,
-                        exc or type(exc).__name__,
-                        self.attempts,
-                        retry,
-                    )
-                except Exception:
-                    log.exception(
-                        "AMI link failed unexpectedly pbx=%s (attempt %d, retry in %.1f s)",
-                        self.name,
-                        self.attempts,
-                        retry,
-                    )
-                finally:
-                    self._manager.close()
+                self._log_retry(lost, retry)
                 await asyncio.sleep(retry)
                 delay = min(delay * 2, self.backoff_max)
         finally:
             self._manager.close("link stopped")
             self._set_state(False, "link stopped")
+
+    async def _attempt(self, delay: float) -> str | None:
+        """One connection, from connect to loss; the reason it was lost, or None if it never came up."""
+        self._failure = None
+        try:
+            return await self._session()
+        except _LoginRefused as exc:
+            self._failure = f"AMI login refused for pbx={self.name} user={self.username}: {exc}"
+        except (OSError, TimeoutError, TelephonyError) as exc:
+            detail = exc or type(exc).__name__
+            self._failure = f"AMI connect failed pbx={self.name} {self.host}:{self.port}: {detail}"
+        except Exception:
+            log.exception("AMI link failed unexpectedly pbx=%s (attempt %d)", self.name, self.attempts)
+            self._failure = f"AMI link failed unexpectedly pbx={self.name}"
+        finally:
+            self._manager.close()
+        return None
+
+    def _log_retry(self, lost: str | None, retry: float) -> None:
+        """One line per failure, never a secret: what happened and when the next try is."""
+        if lost is not None:
+            log.warning("AMI link lost pbx=%s: %s; reconnecting in %.1f s", self.name, lost, retry)
+        else:
+            log.warning("%s (attempt %d, retry in %.1f s)", self._failure, self.attempts, retry)
 
     def _jittered(self, delay: float) -> float:
         """Spread retries so that several links (or instances) do not reconnect in lockstep."""

@@ -294,3 +294,33 @@ async def test_given_shutdown_event_then_link_down_reconnects_and_waits_for_full
     assert booted_mono - login_mono >= 0.35
     # hook ran after FullyBooted was sent (both clocks are monotonic on one machine)
     assert hook_calls[-1] >= booted_mono - 0.01
+
+
+async def test_given_pbx_drops_every_session_right_after_login_then_reconnects_back_off(
+    fake_ami: FakeAmi,
+) -> None:
+    """A PBX that kicks us out at once must not be hammered: only a session that lasted resets the delay."""
+    rec = Recorder()
+    link = make_link(fake_ami, rec, backoff_initial=0.2, backoff_max=30.0)
+    seen = 0
+
+    async def kick_each_login() -> None:
+        nonlocal seen
+        while True:
+            if len(fake_ami.booted_at) > seen:
+                seen = len(fake_ami.booted_at)
+                await asyncio.sleep(0.05)
+                await fake_ami.drop()
+            await asyncio.sleep(0.01)
+
+    kicker = asyncio.create_task(kick_each_login())
+    await link.start()
+    try:
+        await asyncio.sleep(2.5)
+    finally:
+        kicker.cancel()
+        await link.stop()
+    logins = fake_ami.login_times
+    assert 3 <= len(logins) <= 6, f"{len(logins)} logins in 2.5 s is not a back-off"
+    gaps = [b - a for a, b in itertools.pairwise(logins)]
+    assert all(later > earlier for earlier, later in itertools.pairwise(gaps)), gaps
