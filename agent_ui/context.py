@@ -25,6 +25,7 @@ class UiServices:
     secure_cookies: bool = False
     calls: CallRecordService | None = None
     crm: CrmServices | None = None  # built from config by the composition root; defaults otherwise
+    public_origin: str = ""  # e.g. "https://crm.example.com" behind a TLS proxy; "" = the request's own
 
 
 SERVICES = web.AppKey("services", UiServices)

@@ -5,23 +5,32 @@ A console reconnecting passes ?stream=<epoch>&since=<last seq> and gets what it 
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 from aiohttp import WSMsgType, web
 from yarl import URL
 
-from agent_ui.context import SERVICES, current_user
+from agent_ui.context import SERVICES, SESSION_COOKIE, current_user
 from agent_ui.errors import json_error
 
 log = logging.getLogger(__name__)
 HEARTBEAT_SECONDS = 20.0
+SESSION_CHECK_SECONDS = 60.0
 
 
 def _same_origin(request: web.Request) -> bool:
-    """Browsers always send Origin on a WebSocket handshake; refuse other sites' pages."""
+    """Browsers always send Origin on a WebSocket handshake; refuse other sites' pages.
+
+    Behind a TLS proxy the request's own URL is not what the browser sees: the
+    configured public origin is then the one to match.
+    """
     origin = request.headers.get("Origin")
     if origin is None:
         return True  # not a browser (scripts, tests): the session cookie still gates it
+    public = request.app[SERVICES].public_origin
+    if public:
+        return origin.rstrip("/") == public.rstrip("/")
     url = URL(origin)
     return (url.host, url.port) == (request.url.host, request.url.port)
 
@@ -41,10 +50,23 @@ async def console_socket(request: web.Request) -> web.StreamResponse:
     await ws.prepare(request)
     hub = request.app[SERVICES].hub
     console = hub.attach(user, ws, request.query.get("stream"), _since(request))
+    keeper = asyncio.create_task(_keep_session(request, ws), name="console-session")
     try:
         async for msg in ws:
             if msg.type == WSMsgType.TEXT and msg.data == "ping":
                 await ws.send_str("pong")
     finally:
+        keeper.cancel()
         await hub.detach(user.id, console)
     return ws
+
+
+async def _keep_session(request: web.Request, ws: web.WebSocketResponse) -> None:
+    """An open console is activity: it keeps its session alive, and ends when the session does."""
+    sessions = request.app[SERVICES].sessions
+    token = request.cookies.get(SESSION_COOKIE)
+    while not ws.closed:
+        await asyncio.sleep(SESSION_CHECK_SECONDS)
+        if await sessions.resolve(token) is None:
+            await ws.close(code=4401, message=b"session ended")
+            return

@@ -196,6 +196,7 @@ class Service:
             hub=self.hub,
             telephony=self.pbx_links,  # type: ignore[arg-type]  # PbxAdapter fulfils Telephony
             secure_cookies=self.settings.server.secure_cookies,
+            public_origin=self.settings.server.public_origin,
             calls=self.calls,
             crm=self.crm,
         )

@@ -29,6 +29,7 @@ class ServerSettings:
     host: str = _key("127.0.0.1", "Address the web console and API listen on.")
     port: int = _key(8080, "TCP port of the web console and API.")
     secure_cookies: bool = _key(False, "Mark session cookies Secure (set true when served over HTTPS).")
+    public_origin: str = _key("", "Origin browsers use when behind a proxy, e.g. https://crm.example.com.")
 
 
 @dataclass(frozen=True)

@@ -182,3 +182,19 @@ async def test_alarms_reach_supervisors_only(bare_service: Service) -> None:
     await svc.bus.drain()
     assert not agent.of_type("alarm")
     await _close(boss, agent)
+
+
+async def test_an_open_console_closes_when_its_session_ends_elsewhere(
+    bare_service: Service, monkeypatch
+) -> None:
+    from agent_ui import ws as ws_module
+
+    monkeypatch.setattr(ws_module, "SESSION_CHECK_SECONDS", 0.1)  # a setting of the check, not of our logic
+    svc = bare_service
+    token = await _token(svc, "agent1001")
+    console = await _console(svc, token)
+    user = await svc.users.by_login("agent1001")
+    assert user is not None
+    await svc.sessions.close_all_of(user.id)  # e.g. deactivated by an administrator
+    await asyncio.wait_for(asyncio.gather(console.reader, return_exceptions=True), 5)
+    assert console.ws.close_code == 4401
