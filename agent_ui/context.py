@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from aiohttp import web
 
-from agent_ui.api_v1.services import CrmServices
 from agent_ui.hub import ConsoleHub
 from crm_core.calls import CallRecordService
 from crm_core.customers import CustomerService
 from crm_core.ports import Telephony
 from crm_core.sessions import SessionService
 from crm_core.users import UserService, UserView
+
+if TYPE_CHECKING:  # api_v1 imports this module: a runtime import would be circular
+    from agent_ui.api_v1.services import CrmServices
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 
+from callcenter import recordings_cli
 from callcenter.demo import DemoPbx
 from callcenter.demo_data import DEMO_AGENTS, seed_demo
 from callcenter.service import Service, ensure_sqlite_folder
@@ -37,6 +38,10 @@ def _parser() -> argparse.ArgumentParser:
     add.add_argument("--extension")
     for name, verb in (("import-customers", "read"), ("export-customers", "write")):
         sub.add_parser(name, help=f"{verb} customers as CSV").add_argument("file", type=Path)
+    sub.add_parser("recordings-purge", help="remove recordings past their retention, then exit")
+    sub.add_parser(
+        "recordings-verify", help="re-hash the recording store; exit 1 if files are missing or corrupt"
+    )
     return parser
 
 
@@ -143,6 +148,9 @@ def main(argv: list[str] | None = None) -> int:
         asyncio.run(_add_user(settings, args))
     elif args.command in ("import-customers", "export-customers"):
         return asyncio.run(_customers_csv(settings, args))
+    elif args.command in ("recordings-purge", "recordings-verify"):
+        asyncio.run(_migrate(settings))
+        return asyncio.run(recordings_cli.run(settings, args.command))
     else:
         with contextlib.suppress(KeyboardInterrupt):
             asyncio.run(_run(settings))

@@ -17,6 +17,7 @@ from pathlib import Path
 from aiohttp import web
 from sqlalchemy.engine import make_url
 
+from agent_ui import recordings_api
 from agent_ui.api_v1.services import CrmServices
 from agent_ui.app import create_app
 from agent_ui.context import UiServices
@@ -44,6 +45,8 @@ from crm_core.events import (
 )
 from crm_core.kb.service import KnowledgeBase
 from crm_core.migrate import upgrade
+from crm_core.recording.mute import MuteController
+from crm_core.recording.service import RecordingService, RetentionPolicy
 from crm_core.recycle.service import RecycleBin
 from crm_core.seat_history import SeatHistoryService
 from crm_core.sessions import SessionService
@@ -52,6 +55,7 @@ from crm_core.users import UserService
 from cti.actions import Dialplan
 from cti.pbx_adapter import PbxAdapter
 from cti.tracker import CallTracker
+from recordings.store import RecordingStore
 
 log = logging.getLogger(__name__)
 CALL_EVENTS = (
@@ -117,6 +121,15 @@ class Service:
         self.directory = AgentDirectory(self.users)
         self.users.listeners.append(self._users_changed)
         self.pbx_links: dict[str, PbxAdapter] = {}
+        rec = settings.recordings
+        self.recordings = RecordingService(
+            self.db,
+            RecordingStore(Path(rec.store_dir), Path(rec.spool_dir)),
+            self.bus.publish,
+            RetentionPolicy(rec.default_retention_days, rec.retention_days),
+            file_format=rec.file_format,
+        )
+        self.mutes = MuteController(self.db, self.pbx_links, self.bus.publish, rec.auto_resume_seconds)
         self._runner: web.AppRunner | None = None
         self._tasks: set[asyncio.Task[None]] = set()
         self.web_port = 0
@@ -154,6 +167,8 @@ class Service:
         self.bus.subscribe("call-records", self.calls.handle, *CALL_EVENTS)
         self.bus.subscribe("seat-history", self.seat_history.handle, AgentStateChanged)
         self.bus.subscribe("console-hub", self.hub.handle, *CALL_EVENTS, AgentStateChanged, SystemAlarm)
+        self.bus.subscribe("recordings", self.recordings.on_call_ended, CallEnded)
+        self.bus.subscribe("recording-mutes", self.mutes.on_call_ended, CallEnded)
         if self.settings.crm.auto_callback_for_abandoned:
             self.bus.subscribe("abandoned-callbacks", self.crm.callbacks.on_call_ended, CallEnded)
         await self.bus.start()
@@ -200,7 +215,9 @@ class Service:
             calls=self.calls,
             crm=self.crm,
         )
-        self._runner = web.AppRunner(create_app(ui), access_log=None)
+        app = create_app(ui)
+        recordings_api.setup(app, self.recordings.access, self.mutes)
+        self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()
         site = web.TCPSite(self._runner, self.settings.server.host, self.settings.server.port)
         await site.start()
@@ -213,6 +230,7 @@ class Service:
         for adapter in self.pbx_links.values():
             await adapter.stop()
         await self.bus.stop()
+        await self.mutes.stop()
         if self._runner is not None:
             await self._runner.cleanup()
         await self.db.dispose()

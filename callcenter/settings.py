@@ -19,8 +19,8 @@ class SettingsError(ValueError):
 
 
 def _key(default: Any, help: str, secret: bool = False) -> Any:
-    if isinstance(default, list):
-        return field(default_factory=lambda: list(default), metadata={"help": help})
+    if isinstance(default, list | dict):
+        return field(default_factory=lambda: type(default)(default), metadata={"help": help})
     return field(default=default, metadata={"help": help}, repr=not secret)
 
 
@@ -95,6 +95,18 @@ class DemoSettings:
 
 
 @dataclass(frozen=True)
+class RecordingsSettings:
+    spool_dir: str = _key("/var/spool/asterisk/monitor", "Folder the PBX's MixMonitor writes into.")
+    store_dir: str = _key("var/recordings", "Folder recordings are kept in (dated sub-folders).")
+    default_retention_days: int = _key(365, "Days a recording is kept unless its queue says otherwise.")
+    retention_days: dict[str, int] = _key({}, "Days kept per queue, e.g. { support = 90 }.")
+    auto_resume_seconds: float = _key(120.0, "A recording muted for card data resumes by itself after this.")
+    file_format: str = _key(
+        "wav", "Format MixMonitor records in (the file name is <pbx>-<Linkedid>.<format>)."
+    )
+
+
+@dataclass(frozen=True)
 class LoggingSettings:
     level: str = _key("INFO", "Log level: DEBUG, INFO, WARNING, ERROR.")
 
@@ -107,6 +119,7 @@ class Settings:
     sessions: SessionSettings = field(default_factory=SessionSettings)
     demo: DemoSettings = field(default_factory=DemoSettings)
     logging: LoggingSettings = field(default_factory=LoggingSettings)
+    recordings: RecordingsSettings = field(default_factory=RecordingsSettings)
     pbx: list[PbxSettings] = field(default_factory=list)
 
     @property
@@ -121,6 +134,7 @@ SECTIONS: dict[str, type] = {
     "sessions": SessionSettings,
     "demo": DemoSettings,
     "logging": LoggingSettings,
+    "recordings": RecordingsSettings,
     "pbx": PbxSettings,
 }
 
@@ -133,7 +147,7 @@ def _build(cls: type, data: Any, where: str) -> Any:
         if key not in known:
             raise SettingsError(f"unknown key {where}.{key}")
         default = known[key].default
-        expected = list if default is MISSING else type(default)
+        expected = type(known[key].default_factory()) if default is MISSING else type(default)
         if expected is float and isinstance(value, int) and not isinstance(value, bool):
             continue
         if not isinstance(value, expected) or (expected is int and isinstance(value, bool)):

@@ -80,3 +80,25 @@ async def _first_pop(ws: websockets.ClientConnection) -> dict:
         if message["type"] == "pop":
             return message
     raise AssertionError("socket closed before any pop")
+
+
+def test_recordings_verify_and_purge_commands_report_and_exit(tmp_path: Path) -> None:
+    import subprocess
+
+    config = tmp_path / "config.toml"
+    config.write_text(
+        f'[database]\nurl = "sqlite+aiosqlite:///{tmp_path}/crm.sqlite3"\n'
+        f'[recordings]\nstore_dir = "{tmp_path}/store"\nspool_dir = "{tmp_path}/spool"\n',
+        encoding="utf-8",
+    )
+
+    def cli(command: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "callcenter", "--config", str(config), command],
+            cwd=tmp_path, capture_output=True, text=True, timeout=60,
+            env={**os.environ, "PYTHONPATH": str(ROOT)},
+        )  # fmt: skip
+
+    verify, purge = cli("recordings-verify"), cli("recordings-purge")
+    assert verify.returncode == 0 and purge.returncode == 0, verify.stderr + purge.stderr
+    assert verify.stdout.strip() and purge.stdout.strip()  # real files and corruption: tests/recordings

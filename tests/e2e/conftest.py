@@ -19,6 +19,7 @@ from callcenter.settings import (
     DatabaseSettings,
     DemoSettings,
     PbxSettings,
+    RecordingsSettings,
     ServerSettings,
     Settings,
 )
@@ -70,6 +71,7 @@ def make_settings(tmp_path: Path, ami_port: int, secret: str = AMI_SECRET) -> Se
         database=DatabaseSettings(url=f"sqlite+aiosqlite:///{tmp_path / 'crm.sqlite3'}"),
         demo=DemoSettings(enabled="no"),
         crm=CrmSettings(callback_window="00:00-23:59:59"),  # tests must not depend on the hour they run
+        recordings=RecordingsSettings(spool_dir=str(tmp_path / "spool"), store_dir=str(tmp_path / "store")),
         pbx=[
             PbxSettings(
                 name="test", port=ami_port, secret=secret, reconnect_max_seconds=1.0, ping_seconds=2.0

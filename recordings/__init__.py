@@ -1,0 +1,1 @@
+"""The recording store: files moved in from the PBX's spool, hashed, verified and purged on disk."""
