@@ -17,6 +17,7 @@ from crm_core.events import SystemAlarm
 from crm_core.recording.models import Recording
 from crm_core.recording.service import RecordingService
 from recordings.store import RecordingStore
+from tests.conftest import need_service
 from tests.recordings.support import answered_call, make_wav
 
 AGENT = "Local/1001@agents/n"
@@ -28,7 +29,7 @@ def _mount(target: Path, options: str) -> Iterator[Path]:
         ["mount", "-t", "tmpfs", "-o", options, "tmpfs", str(target)], capture_output=True, timeout=10
     )
     if done.returncode != 0:
-        pytest.skip(f"cannot mount a tmpfs here: {done.stderr.decode(errors='replace').strip()}")
+        need_service(f"cannot mount a tmpfs here: {done.stderr.decode(errors='replace').strip()}")
     try:
         yield target
     finally:
