@@ -46,6 +46,7 @@ from crm_core.events import (
 from crm_core.kb.service import KnowledgeBase
 from crm_core.migrate import upgrade
 from crm_core.recording.mute import MuteController
+from crm_core.recording.policy import RecordOnAnswer
 from crm_core.recording.service import RecordingService, RetentionPolicy
 from crm_core.recycle.service import RecycleBin
 from crm_core.seat_history import SeatHistoryService
@@ -130,6 +131,7 @@ class Service:
             file_format=rec.file_format,
         )
         self.mutes = MuteController(self.db, self.pbx_links, self.bus.publish, rec.auto_resume_seconds)
+        self.record_on_answer = RecordOnAnswer(self.pbx_links, rec.record_on_answer_queues, rec.file_format)
         self._runner: web.AppRunner | None = None
         self._tasks: set[asyncio.Task[None]] = set()
         self.web_port = 0
@@ -169,6 +171,8 @@ class Service:
         self.bus.subscribe("console-hub", self.hub.handle, *CALL_EVENTS, AgentStateChanged, SystemAlarm)
         self.bus.subscribe("recordings", self.recordings.on_call_ended, CallEnded)
         self.bus.subscribe("recording-mutes", self.mutes.on_call_ended, CallEnded)
+        if self.settings.recordings.record_on_answer_queues:
+            self.bus.subscribe("record-on-answer", self.record_on_answer.on_call_answered, CallAnswered)
         if self.settings.crm.auto_callback_for_abandoned:
             self.bus.subscribe("abandoned-callbacks", self.crm.callbacks.on_call_ended, CallEnded)
         await self.bus.start()

@@ -101,8 +101,9 @@ class RecordingsSettings:
     default_retention_days: int = _key(365, "Days a recording is kept unless its queue says otherwise.")
     retention_days: dict[str, int] = _key({}, "Days kept per queue, e.g. { support = 90 }.")
     auto_resume_seconds: float = _key(120.0, "A recording muted for card data resumes by itself after this.")
-    file_format: str = _key(
-        "wav", "Format MixMonitor records in (the file name is <pbx>-<Linkedid>.<format>)."
+    file_format: str = _key("wav", "Format MixMonitor records in (files are <pbx>-<Linkedid>.<format>).")
+    record_on_answer_queues: list[str] = _key(
+        [], "Queues the CRM records itself on answer (else: the dialplan)."
     )
 
 

@@ -52,3 +52,25 @@ async def test_recording_is_ingested_at_call_end_and_plays_for_the_agent(
         async with http.get(f"/api/recordings/{rec.public_id}/audio", headers=headers) as resp:
             assert resp.status == 206 and await resp.read() == b"RIFF"
             assert resp.headers["Cache-Control"] == "no-store"
+
+
+async def test_queues_with_a_record_on_answer_policy_are_recorded_by_the_crm(tmp_path, ami, pbx: Pbx) -> None:
+    import dataclasses
+
+    from tests.e2e.conftest import eventually, make_settings
+
+    settings = make_settings(tmp_path, ami.port)
+    recordings = dataclasses.replace(settings.recordings, record_on_answer_queues=["support"])
+    service = Service(dataclasses.replace(settings, recordings=recordings))
+    await service.start()
+    try:
+        await service.users.create("agent1001", PASSWORD, "李娜", interface="Local/1001@agents/n")
+        await eventually(lambda: service.pbx_links["test"].connected)
+        result = await queue_call(
+            pbx, "13912345678", "刘洋", "support", "Local/1001@agents/n", member_name="Agent 1001",
+            wait_seconds=1, ring_seconds=1, talk_seconds=20,
+        )  # fmt: skip
+        started = [a for a in ami.received_actions if a.get("Action") == "MixMonitor"]
+        assert len(started) == 1 and started[0]["File"] == f"test-{result.linkedid}.wav"
+    finally:
+        await service.stop()
