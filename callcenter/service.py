@@ -56,6 +56,9 @@ from crm_core.users import UserService
 from cti.actions import Dialplan
 from cti.pbx_adapter import PbxAdapter
 from cti.tracker import CallTracker
+from ivr import IvrServices
+from ivr.server import IvrServer
+from ivr.server import build as build_ivr
 from recordings.store import RecordingStore
 
 log = logging.getLogger(__name__)
@@ -132,6 +135,10 @@ class Service:
         )
         self.mutes = MuteController(self.db, self.pbx_links, self.bus.publish, rec.auto_resume_seconds)
         self.record_on_answer = RecordOnAnswer(self.pbx_links, rec.record_on_answer_queues, rec.file_format)
+        self.ivr: IvrServer | None = None
+        if settings.ivr:
+            ivr_services = IvrServices(self.db, self.customers, self.crm.tickets, self.crm.callbacks)
+            self.ivr = build_ivr(settings.ivr, ivr_services)
         self._runner: web.AppRunner | None = None
         self._tasks: set[asyncio.Task[None]] = set()
         self.web_port = 0
@@ -181,6 +188,8 @@ class Service:
             self.add_pbx(pbx)
         for adapter in self.pbx_links.values():
             await adapter.start()
+        if self.ivr is not None:
+            await self.ivr.start()
         self._every(AGENT_REFRESH_SECONDS, self.directory.refresh, "agent-directory")
         self._every(self.settings.crm.escalation_check_seconds, self._escalate, "complaint-escalation")
 
@@ -231,6 +240,8 @@ class Service:
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
+        if self.ivr is not None:
+            await self.ivr.stop()
         for adapter in self.pbx_links.values():
             await adapter.stop()
         await self.bus.stop()

@@ -13,6 +13,9 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from ivr.config import IvrConfigError
+from ivr.config import build_config as build_ivr_config
+
 
 class SettingsError(ValueError):
     """config.toml is malformed or names an unknown key or a wrong type."""
@@ -122,6 +125,8 @@ class Settings:
     logging: LoggingSettings = field(default_factory=LoggingSettings)
     recordings: RecordingsSettings = field(default_factory=RecordingsSettings)
     pbx: list[PbxSettings] = field(default_factory=list)
+    # The [ivr] table as written: its flows are validated by ivr.build_config (keys named in errors).
+    ivr: dict[str, Any] = field(default_factory=dict)
 
     @property
     def demo_mode(self) -> bool:
@@ -157,6 +162,13 @@ def _build(cls: type, data: Any, where: str) -> Any:
 
 
 def parse_settings(data: dict[str, Any]) -> Settings:
+    data = dict(data)
+    ivr = data.pop("ivr", {})
+    if ivr:
+        try:
+            build_ivr_config(ivr)
+        except IvrConfigError as exc:
+            raise SettingsError(str(exc)) from exc
     unknown = set(data) - set(SECTIONS)
     if unknown:
         raise SettingsError(f"unknown section(s): {', '.join(sorted(unknown))}")
@@ -168,7 +180,7 @@ def parse_settings(data: dict[str, Any]) -> Settings:
     names = [p.name for p in built["pbx"]]
     if len(set(names)) != len(names):
         raise SettingsError("two [[pbx]] entries share a name")
-    settings = Settings(**built)
+    settings = Settings(**built, ivr=ivr)
     if settings.demo.enabled not in ("auto", "yes", "no"):
         raise SettingsError("demo.enabled must be auto, yes or no")
     _check_crm(settings.crm)

@@ -44,7 +44,9 @@ def test_secrets_stay_out_of_the_settings_repr() -> None:
 
 
 def test_shipped_config_is_the_defaults() -> None:
-    assert load_settings(CONFIG) == parse_settings({})
+    import dataclasses
+
+    assert dataclasses.replace(load_settings(CONFIG), ivr={}) == parse_settings({})  # + the example IVR
     assert load_settings(CONFIG).demo_mode
 
 
@@ -66,3 +68,21 @@ def test_bad_settings_are_refused_naming_the_key(data: dict, message: str) -> No
 def test_a_configured_pbx_turns_demo_mode_off_and_ints_pass_for_floats() -> None:
     settings = parse_settings({"pbx": [{"name": "bj", "secret": "x", "ping_seconds": 5}]})
     assert not settings.demo_mode and settings.pbx[0].ping_seconds == 5
+
+
+def test_shipped_ivr_flow_is_the_example_the_ivr_tests_run() -> None:
+    import tomllib
+
+    shipped = tomllib.loads(CONFIG.read_text(encoding="utf-8"))["ivr"]
+    example = tomllib.loads((CONFIG.parent / "ivr" / "example_flow.toml").read_text(encoding="utf-8"))["ivr"]
+    assert shipped == example
+    assert load_settings(CONFIG).ivr == example
+
+
+def test_an_ivr_flow_with_a_mistake_is_refused_at_load_naming_flow_and_key() -> None:
+    import tomllib
+
+    raw = tomllib.loads((CONFIG.parent / "ivr" / "example_flow.toml").read_text(encoding="utf-8"))["ivr"]
+    raw["flows"]["main"]["nodes"]["main_menu"]["choices"]["5"] = "nowhere"
+    with pytest.raises(SettingsError, match=r"main.*main_menu.*nowhere"):
+        parse_settings({"ivr": raw})
