@@ -53,7 +53,8 @@ async def _run(settings: Settings) -> None:
         pbx = PbxSettings(name="demo", port=demo.port, username=demo.username, secret=demo.secret)
         # Demo agents and customers live in their own database, never in the real one.
         database = replace(settings.database, url=settings.demo.database_url)
-        settings = replace(settings, pbx=[pbx], database=database)
+        ivr = {**settings.ivr, "pbx": "demo"} if settings.ivr else {}
+        settings = replace(settings, pbx=[pbx], database=database, ivr=ivr)
     service = Service(settings)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -63,6 +64,7 @@ async def _run(settings: Settings) -> None:
         await service.start()
         if demo is not None:
             await seed_demo(service.users, service.customers, settings.demo.agent_password)
+            demo.ivr_port = service.ivr.port if service.ivr is not None else None
             _print_demo_banner(settings, service.web_port)
         log.info("console at http://%s:%s/", settings.server.host, service.web_port)
         await stop.wait()

@@ -43,6 +43,7 @@ class QueueCall:
     hold_after: float | None = None
     hold_seconds: float = 0.0
     record: bool = False
+    uniqueid: str = ""  # the caller channel's Uniqueid (= the call's Linkedid), when chosen beforehand
 
 
 @dataclass(frozen=True)
@@ -108,7 +109,7 @@ def local_target(interface: str) -> tuple[str, str]:
 
 def answer_inbound(pbx: Pbx, spec: QueueCall, at: float) -> tuple[Channel, Channel]:
     """The caller's Local pair, dialled and answered as the recorded Originate did."""
-    one, two = pbx.new_local_pair(spec.caller_number, "inbound", at)
+    one, two = pbx.new_local_pair(spec.caller_number, "inbound", at, ids=(spec.uniqueid, ""))
     for channel in (one, two):
         channel.caller_num = channel.connected_num = spec.caller_number
         channel.caller_name = channel.connected_name = spec.caller_name

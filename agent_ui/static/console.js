@@ -35,6 +35,11 @@
     if (vars.CRM_VIP === "1") parts.push(t("pop.vip"));
     if (vars.CRM_PRIORITY) parts.push(t("pop.priority") + ": " + vars.CRM_PRIORITY);
     if (vars.CRM_PREFERRED === "1") parts.push(t("pop.preferred"));
+    if (vars.CRM_LANG) parts.push(t("pop.language") + ": " + (vars.CRM_LANG === "en" ? "English" : "中文"));
+    if (vars.CRM_REASON) {
+      const why = vars.CRM_REASON.split(",").map((r) => T["pop.route." + r] || r).join(", ");
+      parts.push(t("pop.route_reason") + ": " + why);
+    }
     return el("p", { class: "why" }, parts.join(" · "));
   }
 
