@@ -72,6 +72,7 @@ CALL_EVENTS = (
     CallEnded,
 )
 AGENT_REFRESH_SECONDS = 60.0
+RETENTION_CHECK_SECONDS = 3600.0  # recordings past their retention go within the hour
 
 
 def ensure_sqlite_folder(url: str) -> None:
@@ -192,10 +193,16 @@ class Service:
             await self.ivr.start()
         self._every(AGENT_REFRESH_SECONDS, self.directory.refresh, "agent-directory")
         self._every(self.settings.crm.escalation_check_seconds, self._escalate, "complaint-escalation")
+        self._every(RETENTION_CHECK_SECONDS, self._purge_recordings, "recording-retention")
 
     async def _users_changed(self) -> None:
         self.hub.forget_agent_cache()
         await self.directory.refresh()
+
+    async def _purge_recordings(self) -> None:
+        report = await self.recordings.purge()
+        for line in report.lines():
+            log.info("recording retention: %s", line)
 
     async def _escalate(self) -> None:
         escalated = await self.crm.tickets.escalate_overdue()

@@ -17,6 +17,7 @@ from crm_core.contacts.models import CustomerNote
 from crm_core.db import Database
 from crm_core.domain_errors import NotFound
 from crm_core.models import CallRecord, Customer
+from crm_core.recording.models import Recording
 from crm_core.tickets.models import ServiceRequest, TicketStep
 
 
@@ -48,14 +49,21 @@ class Timeline:
 
 
 async def _calls(s: Any, customer_id: int) -> list[TimelineItem]:
-    rows = await s.scalars(select(CallRecord).where(CallRecord.customer_id == customer_id))
+    """Each call with its recording's opaque id and status (playable at /api/recordings/<id>/audio
+    by those allowed to hear it; the playback route checks who asks)."""
+    rows = await s.execute(
+        select(CallRecord, Recording.public_id, Recording.status)
+        .outerjoin(Recording, Recording.call_record_id == CallRecord.id)
+        .where(CallRecord.customer_id == customer_id)
+    )
     return [
         TimelineItem(
             c.started_at, "call", c.id, f"{c.direction} call, {c.outcome or c.status}",
             {"pbx": c.pbx, "call_id": c.call_id, "outcome": c.outcome, "queue": c.queue,
-             "agent_id": c.agent_id, "talk_seconds": c.talk_seconds},
+             "agent_id": c.agent_id, "talk_seconds": c.talk_seconds,
+             "recording": {"id": rec_id, "status": rec_status} if rec_id else None},
         )
-        for c in rows
+        for c, rec_id, rec_status in rows
     ]  # fmt: skip
 
 

@@ -29,6 +29,7 @@ def _write_wav(path: Path, seconds: float) -> None:
 async def test_recording_is_ingested_at_call_end_and_plays_for_the_agent(
     service: Service, pbx: Pbx, open_console
 ) -> None:
+    await service.customers.create("刘洋", ["13912345678"])
     console = await open_console("agent1001")
     call = asyncio.create_task(
         queue_call(pbx, "13912345678", "刘洋", "support", "Local/1001@agents/n", member_name="Agent 1001",
@@ -48,6 +49,10 @@ async def test_recording_is_ingested_at_call_end_and_plays_for_the_agent(
     async with aiohttp.ClientSession(base_url=base, cookie_jar=jar) as http:
         async with http.post("/api/session", json={"login": "agent1001", "password": PASSWORD}) as resp:
             assert resp.status == 200
+        customer = (await service.customers.find_ids_by_number("13912345678"))[0]
+        async with http.get(f"/api/v1/customers/{customer}/timeline") as resp:
+            calls = [i for i in (await resp.json())["items"] if i["kind"] == "call"]
+        assert calls[0]["data"]["recording"] == {"id": rec.public_id, "status": "stored"}
         headers = {"Range": "bytes=0-3"}
         async with http.get(f"/api/recordings/{rec.public_id}/audio", headers=headers) as resp:
             assert resp.status == 206 and await resp.read() == b"RIFF"
