@@ -57,11 +57,12 @@ async def click_to_dial(request: web.Request, user: UserView, number: str) -> st
     try:
         await telephony.originate(user.interface, digits, call_id)
     except TelephonyError as exc:
-        log.warning("click-to-dial refused user=%s code=%s: %s", user.id, exc.code, exc)
+        # The PBX's message may quote the dialled number: log and answer with the code only.
+        log.warning("click-to-dial refused user=%s code=%s", user.id, exc.code)
         if exc.code == "not_connected":
             raise DialRefused(_unavailable(request)) from exc
         status = STATUS_OF.get(exc.code, 502)
-        raise DialRefused(json_error(request, status, f"dial.{exc.code}", detail=str(exc))) from exc
+        raise DialRefused(json_error(request, status, f"dial.{exc.code}")) from exc
     return call_id
 
 

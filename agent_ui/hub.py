@@ -69,6 +69,8 @@ class ConsoleHub:
 
     async def detach(self, user_id: int, console: ConsoleSocket) -> None:
         await self.streams.detach(user_id, console)
+        if not self.streams.has_consoles(user_id):
+            self.supervisors.discard(user_id)  # re-added (with a fresh role check) when they reconnect
 
     async def close_all(self) -> None:
         await self.streams.close_all()

@@ -35,14 +35,25 @@ class ConsoleSocket:
         self.ws = ws
         self.outbox: asyncio.Queue[str] = asyncio.Queue(OUTBOX_PER_SOCKET)
         self.writer = asyncio.create_task(self._drain(), name="console-writer")
+        self.dead = False
+        self._closing: asyncio.Task[None] | None = None
 
     def offer(self, text: str) -> None:
+        if self.dead:
+            return
         try:
             self.outbox.put_nowait(text)
         except asyncio.QueueFull:
             log.warning("console too slow, disconnecting it so it resumes")
+            self.dead = True
             self.writer.cancel()
-            asyncio.get_running_loop().create_task(self.ws.close(code=1013, message=b"too slow"))
+            self._closing = asyncio.get_running_loop().create_task(self._close_slow())
+
+    async def _close_slow(self) -> None:
+        try:
+            await self.ws.close(code=1013, message=b"too slow")
+        except Exception:
+            log.info("slow console was already gone")
 
     async def _drain(self) -> None:
         while not self.ws.closed:
@@ -84,6 +95,10 @@ class StreamRegistry:
             stream.sockets.discard(console)
         await console.close()
 
+    def has_consoles(self, user_id: int) -> bool:
+        stream = self._streams.get(user_id)
+        return bool(stream and stream.sockets)
+
     def console_count(self) -> int:
         return sum(len(s.sockets) for s in self._streams.values())
 
@@ -113,6 +128,8 @@ class StreamRegistry:
         stream.next_seq += 1
         for console in list(stream.sockets):
             console.offer(text)
+            if console.dead:
+                stream.sockets.discard(console)  # it reconnects and resumes from its last seq
 
     async def close_user(self, user_id: int) -> None:
         """Close every console of a user (logout, deactivation)."""

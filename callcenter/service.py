@@ -251,6 +251,9 @@ class Service:
             await self.ivr.stop()
         for adapter in self.pbx_links.values():
             await adapter.stop()
+        if self._runner is not None:
+            for site in list(self._runner.sites):
+                await site.stop()  # no new requests: nothing can arm a timer or publish from now on
         await self.bus.stop()
         await self.mutes.stop()
         if self._runner is not None:
