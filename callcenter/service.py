@@ -184,6 +184,7 @@ class Service:
         if self.settings.crm.auto_callback_for_abandoned:
             self.bus.subscribe("abandoned-callbacks", self.crm.callbacks.on_call_ended, CallEnded)
         await self.bus.start()
+        await self.mutes.start()  # re-arm auto-resume for spans left open by a restart
         await self._start_web()
         for pbx in self.settings.pbx:
             self.add_pbx(pbx)

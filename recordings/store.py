@@ -15,6 +15,7 @@ import logging
 import os
 import re
 import secrets
+import time
 from datetime import datetime
 from pathlib import Path
 from typing import BinaryIO
@@ -40,9 +41,13 @@ def failure_kind(exc: OSError) -> str:
 class RecordingStore:
     """Fulfils crm_core.recording.ports.FileStore on a local (or mounted) folder."""
 
-    def __init__(self, root: Path, spool: Path) -> None:
+    def __init__(self, root: Path, spool: Path, settle_seconds: float = 0.5, settle_tries: int = 5) -> None:
         self.root = Path(root)
         self.spool = Path(spool)
+        # MixMonitor may still be finishing the file at hang-up (there is no MixMonitorStop then):
+        # a file is taken only when its size and mtime held still for settle_seconds.
+        self.settle_seconds = settle_seconds
+        self.settle_tries = settle_tries
 
     async def ingest(self, source_name: str, at: datetime) -> StoredFile:
         return await asyncio.to_thread(self.ingest_sync, source_name, at)
@@ -64,6 +69,28 @@ class RecordingStore:
         if not SAFE_NAME.fullmatch(source_name):
             raise SourceUnusable("unreadable", "unsafe source file name")
         src = self.spool / source_name
+        rel = f"{at:%Y/%m/%d}/{source_name}"
+        for _ in range(self.settle_tries):
+            before = self._settled(src)
+            if before is None:
+                continue
+            stored = self._take(src, rel)
+            if _stat_key(src) == before:
+                with contextlib.suppress(OSError):
+                    src.unlink()  # stored safely; a spool copy left behind is only re-ingested as a no-op
+                return stored
+            log.warning("recording %s changed while copied: trying again", source_name)
+        with contextlib.suppress(OSError, ValueError):
+            self.remove_sync(rel)  # a copy of a file still being written is no recording
+        raise SourceUnusable("unreadable", "the PBX kept writing the file")
+
+    def _settled(self, src: Path) -> tuple[int, int] | None:
+        """The file's (size, mtime) when they held still over the settle interval; None: still changing."""
+        first = _stat_key(src)
+        time.sleep(self.settle_seconds)
+        return first if _stat_key(src) == first else None
+
+    def _take(self, src: Path, rel: str) -> StoredFile:
         try:
             source = open(src, "rb")  # noqa: SIM115  (closed below, after the copy)
         except FileNotFoundError:
@@ -80,24 +107,21 @@ class RecordingStore:
                 raise SourceUnusable("unreadable", str(exc)) from None
             except OSError as exc:
                 raise SourceUnusable("unreadable", f"cannot read: {exc.strerror}") from None
-            rel = f"{at:%Y/%m/%d}/{source_name}"
-            digest = self._write_atomically(source, self.root / rel)
-        with contextlib.suppress(OSError):
-            src.unlink()  # stored safely; a spool copy left behind is only re-ingested as a no-op
-        return StoredFile(rel, size, digest, info.format, info.duration_seconds)
+            digest, copied = self._write_atomically(source, self.root / rel)
+        return StoredFile(rel, copied, digest, info.format, info.duration_seconds)
 
-    def _write_atomically(self, source: BinaryIO, final: Path) -> str:
+    def _write_atomically(self, source: BinaryIO, final: Path) -> tuple[str, int]:
         tmp = final.parent / f".{final.name}.{secrets.token_hex(4)}.part"
         try:
             final.parent.mkdir(parents=True, exist_ok=True)
-            digest = _copy(source, tmp)
+            digest, copied = _copy(source, tmp)
             os.replace(tmp, final)
             _fsync_dir(final.parent)
         except OSError as exc:
             with contextlib.suppress(OSError):
                 tmp.unlink()
             raise StoreWriteFailed(failure_kind(exc), f"{exc.strerror or exc} in the store") from None
-        return digest
+        return digest, copied
 
     def sha256_sync(self, path: str) -> str | None:
         try:
@@ -117,18 +141,30 @@ class RecordingStore:
         return True
 
 
-def _copy(source: BinaryIO, tmp: Path) -> str:
-    """Copy source to tmp (created exclusively), fsync it, and return its sha256."""
+def _stat_key(src: Path) -> tuple[int, int]:
+    try:
+        st = src.stat()
+    except FileNotFoundError:
+        raise SourceUnusable("missing", "no file in the spool") from None
+    except OSError as exc:
+        raise SourceUnusable("unreadable", f"cannot stat: {exc.strerror}") from None
+    return st.st_size, st.st_mtime_ns
+
+
+def _copy(source: BinaryIO, tmp: Path) -> tuple[str, int]:
+    """Copy source to tmp (created exclusively), fsync it; its sha256 and the bytes copied."""
     digest = hashlib.sha256()
+    copied = 0
     source.seek(0)
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o640)
     with os.fdopen(fd, "wb") as out:
         while chunk := source.read(CHUNK):
             digest.update(chunk)
             out.write(chunk)
+            copied += len(chunk)
         out.flush()
         os.fsync(out.fileno())
-    return digest.hexdigest()
+    return digest.hexdigest(), copied
 
 
 def _fsync_dir(folder: Path) -> None:

@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from crm_core.audit.service import record as audit
 from crm_core.db import Database
-from crm_core.domain_errors import Actor, NotFound
+from crm_core.domain_errors import SYSTEM, Actor, NotFound
 from crm_core.models import CallAgent, CallRecord, User
 from crm_core.recording.models import Recording
 from crm_core.recording.ports import FileStore
@@ -90,36 +90,71 @@ class RecordingAccess:
         return Media(public_id, self.store.locate(path), size, CONTENT_TYPES.get(fmt, "audio/wav"), name)
 
     async def describe(self, public_id: str, actor: Actor) -> dict[str, Any] | None:
-        """Status, duration and muted spans, for the console and the customer timeline; None: refused."""
-        async with self.db.write() as s:
-            rec = await self._allowed(s, public_id, actor, "view")
-            if rec is None:
-                return None
-            spans = await mutes_of(s, rec.id)
-            return {
-                "id": rec.public_id,
-                "status": rec.status,
-                "status_detail": rec.status_detail,
-                "format": rec.format,
-                "duration_seconds": rec.duration_seconds,
-                "size_bytes": rec.size_bytes,
-                "started_at": rec.started_at.isoformat() if rec.started_at else None,
-                "ended_at": rec.ended_at.isoformat() if rec.ended_at else None,
-                "muted": [_span(m, rec) for m in spans],
-            }
+        """Status, duration and muted spans, for the console and the customer timeline; None: refused.
 
-    async def _allowed(self, s: AsyncSession, public_id: str, actor: Actor, action: str) -> Recording | None:
-        """The recording when actor may hear it; else None, with the refusal added to the audit."""
+        A read: only a refusal is written (to the audit trail), in its own short transaction.
+        """
+        async with self.db.read() as s:
+            rec = await self._may(s, public_id, actor)
+            info = None if rec is None else _describe(rec, await mutes_of(s, rec.id))
+        if info is None:
+            await self._refuse(public_id, actor, "view")
+        return info
+
+    async def mark_corrupt(self, public_id: str, detail: str) -> None:
+        """The stored file no longer matches its row (e.g. truncated): stop serving it until verified."""
+        async with self.db.write() as s:
+            rec = await s.scalar(select(Recording).where(Recording.public_id == public_id))
+            if rec is None or rec.status != "stored":
+                return
+            audit(s, SYSTEM, "recording", rec.id, "verify", {"status": rec.status}, {"status": "corrupt"})
+            rec.status, rec.status_detail = "corrupt", detail[:255]
+        log.error("recording %s marked corrupt: %s", public_id, detail)
+
+    async def _may(self, s: AsyncSession, public_id: str, actor: Actor) -> Recording | None:
+        """The recording when actor may hear it (nothing is written)."""
         rec = None
         if PUBLIC_ID.fullmatch(public_id):
             rec = await s.scalar(select(Recording).where(Recording.public_id == public_id))
         if rec is not None:
             await link(s, rec)
         if rec is None or not await may_hear(s, actor, rec.call_record_id):
-            audit(s, actor, "recording", rec.id if rec else 0, "access_refused", None, {"wanted": action})
-            log.info("recording access refused user=%s action=%s known=%s", actor.id, action, rec is not None)
             return None
         return rec
+
+    async def _refuse(self, public_id: str, actor: Actor, action: str) -> None:
+        async with self.db.write() as s:
+            self._audit_refusal(s, await self._by_public_id(s, public_id), actor, action)
+
+    async def _allowed(self, s: AsyncSession, public_id: str, actor: Actor, action: str) -> Recording | None:
+        """The recording when actor may hear it; else None, with the refusal added to the audit."""
+        rec = await self._may(s, public_id, actor)
+        if rec is None:
+            self._audit_refusal(s, await self._by_public_id(s, public_id), actor, action)
+        return rec
+
+    async def _by_public_id(self, s: AsyncSession, public_id: str) -> Recording | None:
+        if not PUBLIC_ID.fullmatch(public_id):
+            return None
+        return await s.scalar(select(Recording).where(Recording.public_id == public_id))
+
+    def _audit_refusal(self, s: AsyncSession, rec: Recording | None, actor: Actor, action: str) -> None:
+        audit(s, actor, "recording", rec.id if rec else 0, "access_refused", None, {"wanted": action})
+        log.info("recording access refused user=%s action=%s known=%s", actor.id, action, rec is not None)
+
+
+def _describe(rec: Recording, spans: list[Any]) -> dict[str, Any]:
+    return {
+        "id": rec.public_id,
+        "status": rec.status,
+        "status_detail": rec.status_detail,
+        "format": rec.format,
+        "duration_seconds": rec.duration_seconds,
+        "size_bytes": rec.size_bytes,
+        "started_at": rec.started_at.isoformat() if rec.started_at else None,
+        "ended_at": rec.ended_at.isoformat() if rec.ended_at else None,
+        "muted": [_span(m, rec) for m in spans],
+    }
 
 
 def _span(m: Any, rec: Recording) -> dict[str, Any]:

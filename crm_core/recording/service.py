@@ -179,7 +179,11 @@ class RecordingService:
             items = list(rows)
         report = VerifyReport()
         for rec_id, path, expected in items:
-            actual = await self.store.sha256(path)
+            try:
+                actual = await self.store.sha256(path)
+            except (OSError, ValueError):  # unreadable, or a path outside the store: not a crash
+                log.warning("verify could not read recording id=%s", rec_id, exc_info=True)
+                actual = None
             state = "stored" if actual == expected else ("missing" if actual is None else "corrupt")
             report.checked += 1
             public_id = await self._set_verified(rec_id, state)

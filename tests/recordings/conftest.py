@@ -19,7 +19,7 @@ def spool(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def store(tmp_path: Path, spool: Path) -> RecordingStore:
-    return RecordingStore(tmp_path / "store", spool)
+    return RecordingStore(tmp_path / "store", spool, settle_seconds=0.05)
 
 
 @pytest.fixture

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import hashlib
+import threading
+import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -134,3 +136,29 @@ async def test_purge_removes_files_past_their_queue_retention_and_records_it(
     assert entry is not None and entry.entity_id == short.id and entry.user_id is None
     assert (await service.purge(now)).purged == []  # nothing left to do
     assert (await service.purge(now + timedelta(days=400))).purged == [long_.public_id]
+
+
+async def test_a_file_the_pbx_is_still_writing_is_taken_only_once_complete(
+    db: Database, tmp_path: Path, spool: Path, publish
+) -> None:
+    event = await answered_call(db, "1790000000.9", AGENT)
+    data = make_wav(tmp_path / "full.wav", 2.0)
+    target = spool / "test-1790000000.9.wav"
+    target.write_bytes(data[:2000])
+
+    def keep_writing() -> None:  # MixMonitor still flushing after the hang-up
+        for at in range(2000, len(data), 1000):
+            time.sleep(0.01)
+            with open(target, "ab") as f:
+                f.write(data[at : at + 1000])
+
+    writer = threading.Thread(target=keep_writing)
+    writer.start()
+    store = RecordingStore(tmp_path / "store", spool, settle_seconds=0.2, settle_tries=40)
+    try:
+        await _service(db, store, publish).on_call_ended(event)
+    finally:
+        writer.join(timeout=30)
+    rec = await _row(db, "1790000000.9")
+    assert rec is not None and rec.status == "stored", rec and rec.status_detail
+    assert rec.stored_path is not None and (store.root / rec.stored_path).read_bytes() == data

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import select
@@ -16,6 +17,9 @@ from sqlalchemy import select
 from callcenter.service import Service
 from crm_core.audit.models import AuditEntry
 from crm_core.recording.models import Recording, RecordingMute
+from crm_core.recording.mute import MuteController
+from pbxsim.actions import CallActions
+from pbxsim.ami_codec import get_header
 from pbxsim.ami_server import AmiServer
 from pbxsim.pbx import Pbx
 from pbxsim.scenarios import queue_call
@@ -164,3 +168,80 @@ async def test_a_forgotten_mute_is_resumed_automatically_and_audited_as_the_syst
 async def _closed(service: Service, call_id: str) -> bool:
     spans = await _spans(service, call_id)
     return len(spans) == 1 and spans[0].resumed_at is not None
+
+
+def _slow_pbx(ami: AmiServer, pbx: Pbx, state: str, delay: float) -> list[asyncio.Task[None]]:
+    """The PBX applies and answers MixMonitorMute State=state only after delay (a busy Asterisk)."""
+    real = CallActions(pbx).mixmonitor_mute
+    pending: list[asyncio.Task[None]] = []
+
+    async def handler(session: Any, message: Any) -> None:
+        async def later() -> None:
+            await asyncio.sleep(delay)
+            await real(session, message)
+
+        if get_header(message, "State") == state:
+            pending.append(asyncio.create_task(later()))
+        else:
+            await real(session, message)
+
+    ami.register_action("MixMonitorMute", handler)
+    return pending
+
+
+async def test_a_mute_during_a_slow_auto_resume_stays_muted(
+    service: Service, ami: AmiServer, pbx: Pbx, tmp_path: Path, spool: Path, live_call: str
+) -> None:
+    pending = _slow_pbx(ami, pbx, "0", 1.0)
+    body = {"pbx": "test", "call_id": live_call}
+    async with (
+        recordings_web(service, tmp_path / "s", spool, auto_resume=0.3) as web,
+        web.client("agent1001") as http,
+    ):
+        async with http.post(f"{web.base}/api/recordings/mute", json=body) as r:
+            assert r.status == 200
+        await eventually(lambda: len(_mutes_sent(ami)) == 2, within=10)  # the auto-resume is on its way
+        async with http.post(f"{web.base}/api/recordings/mute", json=body) as r:
+            assert r.status == 200 and (await r.json())["muted"] is True
+        await eventually(lambda: len(_mutes_sent(ami)) == 3, within=10)
+        await asyncio.sleep(0.2)  # let any stale timer act (it must not)
+        async with http.get(f"{web.base}/api/recordings/mute/test/{live_call}") as r:
+            assert (await r.json())["muted"] is True
+        spans = await _spans(service, live_call)
+        assert [s.resumed_at is None for s in spans] == [False, True]
+    await asyncio.gather(*pending, return_exceptions=True)
+
+
+async def test_a_mute_the_pbx_answered_too_late_is_still_auto_resumed(
+    service: Service, ami: AmiServer, pbx: Pbx, tmp_path: Path, spool: Path, live_call: str
+) -> None:
+    caller = service.pbx_links["test"].tracker.caller_channel(live_call)
+    pending = _slow_pbx(ami, pbx, "1", 0.6)
+    async with (
+        recordings_web(service, tmp_path / "s", spool, auto_resume=0.5, confirm_timeout=0.3) as web,
+        web.client("agent1001") as http,
+        http.post(f"{web.base}/api/recordings/mute", json={"pbx": "test", "call_id": live_call}) as r,
+    ):
+        assert r.status == 504
+        await eventually(lambda: (caller, "0") in _mutes_sent(ami), within=10)
+    await asyncio.gather(*pending, return_exceptions=True)
+
+
+async def test_a_restart_rearms_the_auto_resume_of_open_spans(
+    service: Service, ami: AmiServer, tmp_path: Path, spool: Path, live_call: str
+) -> None:
+    caller = service.pbx_links["test"].tracker.caller_channel(live_call)
+    body = {"pbx": "test", "call_id": live_call}
+    async with (
+        recordings_web(service, tmp_path / "s", spool, auto_resume=60) as web,
+        web.client("agent1001") as http,
+        http.post(f"{web.base}/api/recordings/mute", json=body) as r,
+    ):
+        assert r.status == 200
+    restarted = MuteController(service.db, service.pbx_links, service.bus.publish, auto_resume_seconds=0.3)
+    try:
+        await restarted.start()
+        await eventually(lambda: _closed(service, live_call), within=10)
+        assert _mutes_sent(ami) == [(caller, "1"), (caller, "0")]
+    finally:
+        await restarted.stop()

@@ -60,7 +60,7 @@ async def _status(db: Database, call_id: str) -> tuple[str, str | None]:
 async def test_given_a_full_disk_when_ingesting_then_no_partial_file_an_alarm_and_the_next_call_still_stored(
     sqlite_db: Database, tiny_disk: Path, spool: Path, publish, alarms: list[SystemAlarm]
 ) -> None:
-    service = RecordingService(sqlite_db, RecordingStore(tiny_disk, spool), publish)
+    service = RecordingService(sqlite_db, RecordingStore(tiny_disk, spool, settle_seconds=0.05), publish)
     big = make_wav(spool / "test-30.wav", 5.0)  # 80 KB: more than the 64 KB disk holds
 
     await service.on_call_ended(await answered_call(sqlite_db, "30", AGENT))
@@ -84,7 +84,7 @@ async def test_given_a_full_disk_when_ingesting_then_no_partial_file_an_alarm_an
 async def test_given_a_store_that_refuses_writes_then_failed_status_and_an_alarm(
     sqlite_db: Database, read_only_disk: Path, spool: Path, publish, alarms: list[SystemAlarm]
 ) -> None:
-    service = RecordingService(sqlite_db, RecordingStore(read_only_disk, spool), publish)
+    service = RecordingService(sqlite_db, RecordingStore(read_only_disk, spool, settle_seconds=0.05), publish)
     make_wav(spool / "test-40.wav", 0.5)
 
     await service.on_call_ended(await answered_call(sqlite_db, "40", AGENT))

@@ -41,12 +41,16 @@ class RecordingsWeb:
 
 @asynccontextmanager
 async def recordings_web(
-    service: Service, root: Path, spool: Path, auto_resume: float
+    service: Service, root: Path, spool: Path, auto_resume: float, confirm_timeout: float = 3
 ) -> AsyncIterator[RecordingsWeb]:
-    store = RecordingStore(root, spool)
+    store = RecordingStore(root, spool, settle_seconds=0.05)
     recordings = RecordingService(service.db, store, service.bus.publish)
     mutes = MuteController(
-        service.db, service.pbx_links, service.bus.publish, auto_resume_seconds=auto_resume, confirm_timeout=3
+        service.db,
+        service.pbx_links,
+        service.bus.publish,
+        auto_resume_seconds=auto_resume,
+        confirm_timeout=confirm_timeout,
     )
     ui = UiServices(
         users=service.users, customers=service.customers, sessions=service.sessions, hub=service.hub,
