@@ -26,7 +26,9 @@ from pbxsim.scenarios import QueueCall, play
 log = logging.getLogger(__name__)
 DEMO_CALLER_NAMES = {"01012345678": "王小明", "02187654321": "张伟", "13912345678": "刘洋"}
 MAX_CONCURRENT_CALLS = 6
-IVR_VARIABLES = ["CRM_VIP", "CRM_PRIORITY", "CRM_REASON", "CRM_LANG", "CRM_PREFERRED", "CRM_CUSTOMER_ID"]
+IVR_VARIABLES = [
+    "CRM_VIP", "CRM_PRIORITY", "CRM_REASON", "CRM_LANG", "CRM_PREFERRED", "CRM_CUSTOMER_ID", "CRM_CLAIMED_ID",
+]  # fmt: skip
 
 
 class DemoPbx:

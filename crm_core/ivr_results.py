@@ -7,16 +7,19 @@ which then finds and completes the same row. Each write is one short transaction
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from crm_core.db import Database
-from crm_core.domain_errors import SYSTEM, Clock, Invalid, utc_clock
+from crm_core.domain_errors import SYSTEM, Clock, CrmError, Invalid, utc_clock
 from crm_core.models import CallRecord
 from crm_core.tickets.models import ServiceRequest
 from crm_core.tickets.service import TicketService
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -41,7 +44,8 @@ class IvrResults:
 
     async def record_survey(self, key: CallKey, score: int) -> str | None:
         """Store a 1–5 survey score on the call; also the follow-up of a resolved request
-        raised on this call. Returns that request's number, or None."""
+        raised on this call. Returns that request's number, or None (also when the follow-up
+        step is refused: the score is committed first and the caller is still thanked)."""
         if isinstance(score, bool) or not isinstance(score, int) or not 1 <= score <= 5:
             raise Invalid("survey_score", "must be a whole number from 1 to 5")
         async with self.db.write() as s:
@@ -57,9 +61,13 @@ class IvrResults:
             request_id = None if request is None else (request.id, request.number)
         if request_id is None:
             return None
-        await self.tickets.transition(
-            request_id[0], "follow_up", SYSTEM, satisfaction=score, comment="post-call IVR survey"
-        )
+        try:
+            await self.tickets.transition(
+                request_id[0], "follow_up", SYSTEM, satisfaction=score, comment="post-call IVR survey"
+            )
+        except CrmError as exc:  # e.g. an agent followed it up meanwhile: the score is kept anyway
+            log.warning("ivr survey follow-up not recorded: %s", type(exc).__name__)
+            return None
         return request_id[1]
 
     async def _record(self, s: AsyncSession, key: CallKey) -> CallRecord:

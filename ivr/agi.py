@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 MAX_ENV_LINES = 64
 MAX_USAGE_LINES = 50
+_KEYS = re.compile(r"[0-9*#]*")
 _REPLY = re.compile(r"^(\d{3})(?: result=(\S*)(?: \((.*)\))?(.*)|(?: .*)?)$")
 
 
@@ -122,7 +123,7 @@ class AgiChannel:
 
     async def get_data(self, prompt: str, wait: float, max_digits: int) -> str:
         result = await self.keyed(f"GET DATA {prompt} {int(wait * 1000)} {max_digits}")
-        return result if result.isdigit() or set(result) <= set("0123456789*#") else ""
+        return result if _KEYS.fullmatch(result) else ""  # ASCII only: '١٢٣'.isdigit() is True
 
     async def set_variable(self, name: str, value: str) -> None:
         await self.command(f"SET VARIABLE {name} {quote(value)}")

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import re
 
-_SR = re.compile(r"^SR-(\d{4})-(\d{6})$")
+_SR = re.compile(r"^SR-([0-9]{4})-([0-9]{6})$")
+_ASCII_DIGITS = re.compile(r"[0-9]+")
 
 
 def luhn_digit(payload: str) -> str:
@@ -23,14 +24,14 @@ def customer_number(customer_id: int, digits: int) -> str:
 
 
 def parse_customer_number(keyed: str, digits: int) -> int | None:
-    if len(keyed) != digits or not keyed.isdigit() or luhn_digit(keyed[:-1]) != keyed[-1]:
+    if len(keyed) != digits or not _ASCII_DIGITS.fullmatch(keyed) or luhn_digit(keyed[:-1]) != keyed[-1]:
         return None
     return int(keyed[:-1]) or None
 
 
 def request_number(keyed: str) -> str | None:
     """'2026000123' keyed -> 'SR-2026-000123' (year, then the six-digit sequence)."""
-    if len(keyed) != 10 or not keyed.isdigit():
+    if len(keyed) != 10 or not _ASCII_DIGITS.fullmatch(keyed):
         return None
     return f"SR-{keyed[:4]}-{keyed[4:]}"
 

@@ -74,7 +74,8 @@ class IvrServer:
             env = await read_env(reader, self.config.env_timeout)
         except (AgiProtocolError, AgiHangup, TimeoutError, OSError) as exc:
             self.rejected += 1
-            log.info("ivr dropped a peer that is not FastAGI: %s", type(exc).__name__)
+            why = str(exc) if isinstance(exc, AgiProtocolError) else ""  # our own fixed texts, no peer bytes
+            log.info("ivr dropped a peer that is not FastAGI: %s %s", type(exc).__name__, why)
             return
         channel = AgiChannel(reader, writer, self.config.command_timeout)
         try:

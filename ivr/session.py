@@ -13,7 +13,8 @@ class Call:
     channel: AgiChannel
     key: CallKey
     number: str  # E.164 of the calling number, '' when withheld
-    customer_id: int | None = None
+    customer_id: int | None = None  # identified: by calling number, or keyed from one of their numbers
+    claimed_id: int | None = None  # keyed from a number that is not theirs: shown, never trusted
     language: str = "zh"
     outcome: str = ""  # how the flow ended: queue:<name>, callback, survey, hangup, caller-hung-up…
     steps: list[str] = field(default_factory=list)  # node names visited (never keyed digits)

@@ -8,6 +8,7 @@ never leaves half a result behind.
 from __future__ import annotations
 
 import logging
+from collections.abc import Collection
 
 from crm_core.domain_errors import SYSTEM, CrmError
 from crm_core.ivr_results import IvrResults
@@ -19,25 +20,30 @@ from ivr.services import IvrServices
 from ivr.session import Call
 
 log = logging.getLogger(__name__)
-SURVEY_KEYS = "12345"
+SURVEY_KEYS = frozenset("12345")
 
 
 class Steps:
     def __init__(self, config: IvrConfig, services: IvrServices, results: IvrResults) -> None:
         self.config, self.services, self.results = config, services, results
 
-    async def ask(self, call: Call, node: Node, max_digits: int, valid: str | None = None) -> str | None:
-        """Prompt and collect keys with the node's timeout and retries; None when all tries failed."""
+    async def ask(
+        self, call: Call, node: Node, max_digits: int, valid: Collection[str] | None = None
+    ) -> str | None:
+        """Prompt and collect keys with the node's timeout and retries; None when all tries failed.
+
+        `valid` holds whole answers: an exact match, never a substring ("12" is no survey score)."""
+        allowed = None if valid is None else frozenset(valid)
         for attempt in range(node.retries + 1):
             keys = await call.channel.get_data(node.prompt, node.timeout, max_digits)
-            if keys and (valid is None or keys in valid):
+            if keys and (allowed is None or keys in allowed):
                 return keys
             if node.invalid and attempt < node.retries:
                 await call.channel.stream(node.invalid)
         return None
 
     async def menu(self, call: Call, node: Node) -> str | None:
-        keys = await self.ask(call, node, 1, valid="".join(node.choices))
+        keys = await self.ask(call, node, 1, valid=node.choices.keys())
         return node.choices[keys] if keys is not None else node.fail or None
 
     async def language(self, call: Call, node: Node) -> str | None:
@@ -57,10 +63,26 @@ class Steps:
                 continue
             await call.channel.command(f'SAY DIGITS {keyed} ""')
             if not node.confirm or await call.channel.get_data(node.confirm, node.timeout, 1) == "1":
-                call.with_customer(customer_id)
-                await call.channel.set_variable("__CRM_CUSTOMER_ID", str(customer_id))
+                await self._accept_keyed(call, customer_id)
                 return node.next
         return node.fail or node.next
+
+    async def _accept_keyed(self, call: Call, customer_id: int) -> None:
+        """A keyed number is public knowledge (a sequential id, a receipt): it identifies the
+        caller only when the calling number is that customer's; otherwise it is a claim the
+        agent sees, with no VIP/complaint priority and no preferred agent."""
+        if await self._calling_number_of(call, customer_id):
+            call.with_customer(customer_id)
+            await call.channel.set_variable("__CRM_CUSTOMER_ID", str(customer_id))
+            return
+        call.claimed_id = customer_id
+        await call.channel.set_variable("__CRM_CLAIMED_ID", str(customer_id))
+
+    async def _calling_number_of(self, call: Call, customer_id: int | None) -> bool:
+        """Whether the (normalised E.164) calling number is one of this customer's numbers."""
+        if not call.number or customer_id is None:
+            return False
+        return customer_id in await self.services.customers.find_ids_by_number(call.number)
 
     async def _customer_of(self, node: Node, keyed: str) -> int | None:
         if node.kind == "customer":
@@ -77,13 +99,21 @@ class Steps:
         return None if request is None else request.customer_id
 
     async def _request(self, number: str) -> TicketView | None:
-        views, _ = await self.services.tickets.list(q=number, limit=5)
-        return next((v for v in views if v.number == number), None)
+        return await self.services.tickets.by_number(number)
+
+    async def _own_request(self, call: Call, keyed: str) -> TicketView | None:
+        """The keyed request, only if it is the calling number's customer's (a request number
+        is no secret: reading any request's status to anyone would leak it)."""
+        number = request_number(keyed)
+        request = await self._request(number) if number else None
+        if request is None or not await self._calling_number_of(call, request.customer_id):
+            return None
+        return request
 
     async def sr_status(self, call: Call, node: Node) -> str | None:
         for _ in range(node.retries + 1):
-            number = request_number(await call.channel.get_data(node.prompt, node.timeout, 10))
-            request = await self._request(number) if number else None
+            keyed = await call.channel.get_data(node.prompt, node.timeout, 10)
+            request = await self._own_request(call, keyed)
             if request is None:
                 if node.invalid:
                     await call.channel.stream(node.invalid)
@@ -140,7 +170,7 @@ class Steps:
         if keys is None:
             call.outcome = "survey-skipped"
             return node.fail or None
-        await self.results.record_survey(call.key, int(keys))
+        await self.results.record_survey(call.key, int(keys))  # never raises once the score is kept
         call.outcome = "survey"
         if node.thanks:
             await call.channel.stream(node.thanks)

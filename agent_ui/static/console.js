@@ -35,6 +35,7 @@
     if (vars.CRM_VIP === "1") parts.push(t("pop.vip"));
     if (vars.CRM_PRIORITY) parts.push(t("pop.priority") + ": " + vars.CRM_PRIORITY);
     if (vars.CRM_PREFERRED === "1") parts.push(t("pop.preferred"));
+    if (vars.CRM_CLAIMED_ID) parts.push(t("pop.claimed") + ": " + vars.CRM_CLAIMED_ID);
     if (vars.CRM_LANG) parts.push(t("pop.language") + ": " + (vars.CRM_LANG === "en" ? "English" : "中文"));
     if (vars.CRM_REASON) {
       const why = vars.CRM_REASON.split(",").map((r) => T["pop.route." + r] || r).join(", ");

@@ -105,6 +105,17 @@ class TicketService:
         async with self.db.read() as s:
             return ticket_view(await _live(s, request_id), self.clock())
 
+    async def by_number(self, number: str) -> TicketView | None:
+        """The live request with exactly this number (SR-YYYY-NNNNNN), or None: a direct lookup,
+        never a search that could match or miss by substring."""
+        async with self.db.read() as s:
+            req = await s.scalar(
+                select(ServiceRequest).where(
+                    ServiceRequest.number == number, ServiceRequest.deleted_at.is_(None)
+                )
+            )
+            return None if req is None else ticket_view(req, self.clock())
+
     async def list(
         self, q: str = "", limit: int = 50, offset: int = 0, **filters: Any
     ) -> tuple[list[TicketView], int]:

@@ -54,15 +54,14 @@ class Ivr:
         script: str = "main",
         hangup_before: int | None = None,
         linkedid: str = "",
+        model: type[AgiChannelModel] = AgiChannelModel,
     ) -> tuple[AgiSessionResult, Call]:
         """One caller through the IVR; returns what Asterisk saw and how the server ended the call."""
         self.seq += 1
         uniqueid = f"1795383366.{self.seq}"
         env = environment(script, uniqueid, number, self.server.port)
-        model = AgiChannelModel(
-            env, keys=list(keys), linkedid=linkedid or uniqueid, hangup_before=hangup_before
-        )
-        result = await call_ivr("127.0.0.1", self.server.port, model, deadline=15)
+        channel = model(env, keys=list(keys), linkedid=linkedid or uniqueid, hangup_before=hangup_before)
+        result = await call_ivr("127.0.0.1", self.server.port, channel, deadline=15)
         ids = {linkedid or uniqueid, uniqueid}  # a hang-up before the linkedid is asked leaves the uniqueid
         done = await wait_for(lambda: next((c for c in self.server.finished if c.key.call_id in ids), None))
         assert not result.errors, f"Asterisk refused commands: {result.errors}"
@@ -80,13 +79,15 @@ async def wait_for(probe: Any, within: float = 10.0) -> Any:
 
 
 @asynccontextmanager
-async def running_ivr(db: Database, now: datetime = OPEN_TIME, **overrides: Any) -> AsyncIterator[Ivr]:
+async def running_ivr(
+    db: Database, now: datetime = OPEN_TIME, tickets: type[TicketService] = TicketService, **overrides: Any
+) -> AsyncIterator[Ivr]:
     clock = Clock(now)
     customers = CustomerService(db, "CN")
     services = ivr.IvrServices(
         db=db,
         customers=customers,
-        tickets=TicketService(db, clock=clock),
+        tickets=tickets(db, clock=clock),
         callbacks=CallbackService(db, customers, clock=clock),
         clock=clock,
     )

@@ -5,8 +5,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import os
 import time
+
+import pytest
 
 from crm_core.db import Database
 from tests.ivr.helpers import Ivr, running_ivr, wait_for
@@ -54,7 +57,7 @@ async def test_hostile_peers_never_stall_other_calls(db: Database) -> None:
             send_and_close(port, os.urandom(4096) + b"\n" + b"\x00garbage\r\n" * 100),
             send_and_close(port, b"agi_network: yes\nagi_network_script: main\nagi_req"),
             send_and_close(port, b"x" * (1 << 20)),
-            send_and_close(port, b"agi_network: yes\n" * (1 << 20 // 17)),
+            send_and_close(port, b"agi_network: yes\n" * ((1 << 20) // 17)),
             send_and_close(port, b"GET / HTTP/1.1\r\nHost: x\r\n\r\n"),
         ]
         hostile_tasks = [asyncio.create_task(h) for h in hostile]
@@ -99,3 +102,16 @@ async def test_given_call_in_progress_when_stopped_then_stop_returns_promptly(db
         assert time.monotonic() - started < 2 and not ivr.server._tasks
         assert await asyncio.wait_for(reader.read(), 5) == b""
         writer.close()
+
+
+async def test_given_endless_environment_block_then_rejected_for_lines_before_env_timeout(
+    db: Database, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A megabyte of well-formed agi_ lines is cut off at MAX_ENV_LINES, not waited out."""
+    caplog.set_level(logging.INFO, logger="ivr.server")
+    async with running_ivr(db, env_timeout=30) as ivr:
+        started = time.monotonic()
+        await asyncio.wait_for(send_and_close(ivr.server.port, b"agi_network: yes\n" * ((1 << 20) // 17)), 10)
+        await wait_for(lambda: ivr.server.rejected == 1)
+        assert time.monotonic() - started < 10  # far below env_timeout=30
+    assert "environment block too long" in caplog.text
