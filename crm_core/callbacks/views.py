@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from crm_core.callbacks.models import Callback
+from crm_core.data_view import DataView
 
 _FIELDS = (
     "id", "number", "customer_id", "service_request_id", "source", "assigned_user_id", "queue",
@@ -15,20 +16,9 @@ _TIMES = ("scheduled_at", "next_attempt_at", "created_at")
 
 
 @dataclass(frozen=True, slots=True)
-class CallbackView:
-    data: dict[str, Any]
-
-    def __getattr__(self, name: str) -> Any:
-        try:
-            return self.data[name]
-        except KeyError:
-            raise AttributeError(name) from None
-
+class CallbackView(DataView):
     def to_json(self) -> dict[str, Any]:
-        out = dict(self.data)
-        for name in _TIMES:
-            out[name] = out[name].isoformat()
-        return out
+        return self.json_with_times(_TIMES)
 
 
 def callback_view(row: Callback) -> CallbackView:

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from crm_core.data_view import DataView
 from crm_core.tickets.lifecycle import OPEN_STATUSES
 from crm_core.tickets.models import ServiceRequest, TicketStep
 
@@ -18,22 +19,11 @@ _TIMES = ("due_at", "created_at", "resolved_at", "closed_at", "escalated_at")
 
 
 @dataclass(frozen=True, slots=True)
-class TicketView:
-    data: dict[str, Any]
+class TicketView(DataView):
     overdue: bool
 
-    def __getattr__(self, name: str) -> Any:
-        try:
-            return self.data[name]
-        except KeyError:
-            raise AttributeError(name) from None
-
     def to_json(self) -> dict[str, Any]:
-        out = dict(self.data)
-        for name in _TIMES:
-            out[name] = out[name].isoformat() if out[name] is not None else None
-        out["overdue"] = self.overdue
-        return out
+        return {**self.json_with_times(_TIMES), "overdue": self.overdue}
 
 
 def ticket_view(req: ServiceRequest, now: datetime) -> TicketView:
