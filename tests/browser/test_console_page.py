@@ -63,11 +63,7 @@ async def test_agent_signs_in_and_sees_the_callers_card_then_the_outcome(
 async def test_console_in_english_and_unknown_caller_card(service: Service, pbx: Pbx, browser) -> None:
     page = await browser.new_page(locale="en-US")
     base = f"http://127.0.0.1:{service.web_port}"
-    await page.goto(f"{base}/login?lang=en")
-    await page.fill("input[name=login]", "agent1002")
-    await page.fill("input[name=password]", PASSWORD)
-    await page.click("button[type=submit]")
-    await page.wait_for_selector("#link-state.up", timeout=5000)
+    await _sign_in(page, f"{base}/login?lang=en", "agent1002")
     await queue_call(pbx, "13700000000", "13700000000", "support", "Local/1002@agents/n", member_name="Agent",
                      wait_seconds=1, ring_seconds=1, talk_seconds=1)  # fmt: skip
     card = page.locator("article.pop")
@@ -84,11 +80,7 @@ async def test_shared_number_offers_the_other_customers_and_remembers_the_pick(
     await service.customers.create("张伟", ["010-88886666"], company="示例集团")
     li = await service.customers.create("李娜", ["010-88886666"], company="示例集团")
     page = await browser.new_page(locale="zh-CN")
-    await page.goto(f"http://127.0.0.1:{service.web_port}/login")
-    await page.fill("input[name=login]", "agent1001")
-    await page.fill("input[name=password]", PASSWORD)
-    await page.click("button[type=submit]")
-    await page.wait_for_selector("#link-state.up", timeout=5000)
+    await _sign_in(page, f"http://127.0.0.1:{service.web_port}/login", "agent1001")
     await queue_call(pbx, "01088886666", "示例集团", "support", "Local/1001@agents/n", member_name="Agent",
                      wait_seconds=1, ring_seconds=2, talk_seconds=2)  # fmt: skip
     card = page.locator("article.pop")
@@ -97,3 +89,12 @@ async def test_shared_number_offers_the_other_customers_and_remembers_the_pick(
     await card.locator(f"button.candidate[data-id='{li}']").click()
     await page.locator("article.pop .name", has_text="李娜").wait_for(timeout=5000)
     assert (await service.customers.card_for_number("+861088886666")).id == li  # next call pops her first
+
+
+async def _sign_in(page, login_url: str, login: str) -> None:
+    """Through the login form, as a person does, until the console's WebSocket is up."""
+    await page.goto(login_url)
+    await page.fill("input[name=login]", login)
+    await page.fill("input[name=password]", PASSWORD)
+    await page.click("button[type=submit]")
+    await page.wait_for_selector("#link-state.up", timeout=5000)

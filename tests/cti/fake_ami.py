@@ -216,12 +216,3 @@ _LISTS = {
     "coreshowchannels": ("CoreShowChannel", "CoreShowChannelsComplete"),
     "queuestatus": ("QueueMember", "QueueStatusComplete"),
 }
-
-
-async def eventually(predicate, within: float = 3.0, step: float = 0.01) -> None:
-    """Wait until predicate() is true, failing the test after ``within`` seconds."""
-    deadline = asyncio.get_running_loop().time() + within
-    while not predicate():
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError(f"condition not met within {within:.1f} s")
-        await asyncio.sleep(step)

@@ -10,7 +10,8 @@ import pytest
 
 from crm_core.ports import TelephonyError
 from cti.ami_link import AmiLink
-from tests.cti.fake_ami import FakeAmi, eventually, frame
+from tests.cti.fake_ami import FakeAmi, frame
+from tests.polling import eventually
 
 
 class Recorder:

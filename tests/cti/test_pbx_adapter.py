@@ -21,7 +21,8 @@ from crm_core.events import (
 from crm_core.ports import Telephony, TelephonyError
 from cti.pbx_adapter import PbxAdapter
 from tests.cti.amitrace import FIXTURES, read_frames
-from tests.cti.fake_ami import FakeAmi, eventually
+from tests.cti.fake_ami import FakeAmi
+from tests.polling import eventually
 
 A1 = "Local/1001@agents/n"
 CALL = "1795383366.0"  # s01's Linkedid

@@ -25,24 +25,11 @@ from callcenter.settings import (
 )
 from pbxsim.ami_server import AmiServer
 from pbxsim.pbx import Pbx
+from tests.polling import eventually
 
 AMI_SECRET = "test-secret"
 PASSWORD = "pw-for-tests"
 SPEED = 20.0  # scenario seconds play 20x faster; event Timestamps keep nominal time
-
-
-async def eventually(check: Callable[[], Awaitable[bool] | bool], within: float = 5.0) -> None:
-    """Poll check until it is true; fail the test after `within` seconds."""
-    deadline = asyncio.get_running_loop().time() + within
-    while True:
-        result = check()
-        if isinstance(result, Awaitable):
-            result = await result
-        if result:
-            return
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError("condition not met in time")
-        await asyncio.sleep(0.02)
 
 
 @dataclass
