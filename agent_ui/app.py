@@ -10,8 +10,9 @@ import aiohttp_jinja2
 import jinja2
 from aiohttp import web
 
-from agent_ui import api_v1, auth, calls_api, pages, ws
+from agent_ui import admin, api_v1, auth, calls_api, console, pages, wallboard, ws
 from agent_ui.context import LANG_KEY, SERVICES, UiServices, current_user
+from agent_ui.csrf import csrf_field, csrf_protect, request_token
 from agent_ui.errors import json_error
 from agent_ui.i18n import LANGUAGES, catalog, translate
 
@@ -69,6 +70,8 @@ async def _template_context(request: web.Request) -> dict[str, object]:
         "_": lambda key: translate(lang, key),
         "messages": catalog(lang),
         "me": current_user(request),
+        "csrf_token": request_token(request),
+        "csrf_field": lambda: csrf_field(request),
     }
 
 
@@ -81,6 +84,8 @@ def create_app(services: UiServices) -> web.Application:
         autoescape=jinja2.select_autoescape(["html"]),
         context_processors=[_template_context],
     )
+    # After the template context (which setup() appends), so a CSRF refusal renders a full page.
+    app.middlewares.append(csrf_protect)
     app.router.add_get("/", pages.console_page)
     app.router.add_get("/login", auth.login_page)
     app.router.add_post("/login", auth.login_submit)
@@ -94,6 +99,8 @@ def create_app(services: UiServices) -> web.Application:
     app.router.add_post("/api/calls/{id}/disposition", calls_api.disposition)
     app.router.add_static("/static/", _HERE / "static")
     api_v1.setup(app, services.crm)
+    for room in (console, wallboard, admin):
+        room.setup(app)
 
     async def close_sockets(_app: web.Application) -> None:
         await services.hub.close_all()

@@ -5,12 +5,14 @@ Pages without a session redirect to the login page; API calls get a JSON 401.
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Awaitable, Callable
 
 import aiohttp_jinja2
 from aiohttp import web
 
+from agent_ui import csrf
 from agent_ui.context import LANG_KEY, SERVICES, SESSION_COOKIE, USER_KEY
 from agent_ui.errors import json_error, json_object
 from agent_ui.i18n import LANG_COOKIE, pick_language, translate
@@ -37,6 +39,8 @@ async def session_middleware(request: web.Request, handler: Handler) -> web.Stre
     response = await handler(request)
     if "lang" in request.query and request.query["lang"] == request[LANG_KEY]:
         response.set_cookie(LANG_COOKIE, request[LANG_KEY], max_age=365 * 86400, samesite="Lax")
+        if user is not None and user.active and user.language != request[LANG_KEY]:
+            await services.users.set_language(user.id, request[LANG_KEY])
     return response
 
 
@@ -59,6 +63,9 @@ async def login_submit(request: web.Request) -> web.StreamResponse:
         return aiohttp_jinja2.render_template("login.html", request, ctx, status=401)
     response = _redirect("/")
     await _open_session(request, response, user.id)
+    if LANG_COOKIE not in request.cookies and "lang" not in request.query:
+        # A browser that never chose: the account's remembered language.
+        response.set_cookie(LANG_COOKIE, user.language, max_age=365 * 86400, samesite="Lax")
     return response
 
 
@@ -78,7 +85,10 @@ async def api_session_create(request: web.Request) -> web.StreamResponse:
         log.info("login refused login=%r remote=%s", body["login"][:MAX_LOGGED_LOGIN], request.remote)
         return json_error(request, 401, "login.failed")
     response = web.json_response({"id": user.id, "login": user.login, "role": user.role})
-    await _open_session(request, response, user.id)
+    token = await _open_session(request, response, user.id)
+    response.text = json.dumps(
+        {"id": user.id, "login": user.login, "role": user.role, "csrf_token": csrf.token_for(token)}
+    )  # scripts send it back as X-CSRF-Token on every change
     return response
 
 
@@ -95,7 +105,7 @@ async def logout(request: web.Request) -> web.StreamResponse:
     return response
 
 
-async def _open_session(request: web.Request, response: web.StreamResponse, user_id: int) -> None:
+async def _open_session(request: web.Request, response: web.StreamResponse, user_id: int) -> str:
     services = request.app[SERVICES]
     old = request.cookies.get(SESSION_COOKIE)
     if old:
@@ -109,6 +119,7 @@ async def _open_session(request: web.Request, response: web.StreamResponse, user
         secure=services.secure_cookies,
         path="/",
     )
+    return token
 
 
 def _redirect(location: str) -> web.Response:

@@ -9,9 +9,9 @@ import asyncio
 import logging
 
 from aiohttp import WSMsgType, web
-from yarl import URL
 
 from agent_ui.context import SERVICES, SESSION_COOKIE, current_user
+from agent_ui.csrf import same_origin
 from agent_ui.errors import json_error
 
 log = logging.getLogger(__name__)
@@ -20,19 +20,9 @@ SESSION_CHECK_SECONDS = 60.0
 
 
 def _same_origin(request: web.Request) -> bool:
-    """Browsers always send Origin on a WebSocket handshake; refuse other sites' pages.
-
-    Behind a TLS proxy the request's own URL is not what the browser sees: the
-    configured public origin is then the one to match.
-    """
+    """Browsers always send Origin on a WebSocket handshake; refuse other sites' pages."""
     origin = request.headers.get("Origin")
-    if origin is None:
-        return True  # not a browser (scripts, tests): the session cookie still gates it
-    public = request.app[SERVICES].public_origin
-    if public:
-        return origin.rstrip("/") == public.rstrip("/")
-    url = URL(origin)
-    return (url.host, url.port) == (request.url.host, request.url.port)
+    return origin is None or same_origin(request, origin)  # no Origin: a script; the session still gates it
 
 
 def _since(request: web.Request) -> int | None:

@@ -115,3 +115,10 @@ class UserService:
         async with self.db.read() as s:
             rows = await s.scalars(select(User).where(User.interface.is_not(None)).order_by(User.id))
             return [_view(u) for u in rows]
+
+    async def set_language(self, user_id: int, language: str) -> None:
+        """Remember the user's language choice on their account (it follows them to any browser)."""
+        async with self.db.write() as s:
+            user = await s.get(User, user_id)
+            if user is not None and user.language != language:
+                user.language = language

@@ -14,11 +14,13 @@ from typing import Any
 
 from aiohttp import web
 
+from agent_ui.access import refuse
 from agent_ui.api_v1.schema import Spec, query_int, validate
 from agent_ui.api_v1.services import CRM
 from agent_ui.context import current_user
 from agent_ui.errors import json_error
 from crm_core.domain_errors import Conflict, CrmError, Forbidden, Invalid, NotFound
+from crm_core.users import ROLES
 
 log = logging.getLogger(__name__)
 Handler = Callable[..., Awaitable[Any]]
@@ -36,12 +38,16 @@ class Route:
     query: dict[str, str] = field(default_factory=dict)  # name -> description
     response: str = "Object"  # name of a response schema in openapi.RESPONSES
     status: int = 200
+    roles: tuple[str, ...] = ROLES  # who may call it at all; objects are checked again by the services
 
 
 def wrap(route: Route) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
     """Turn a route's handler(request, crm, user, body) into an aiohttp handler with error mapping."""
 
     async def handle(request: web.Request) -> web.StreamResponse:
+        user = current_user(request)
+        if user is None or user.role not in route.roles:
+            return await refuse(request, "role")
         try:
             body = await _body(request, route.body) if route.body is not None else None
             result = await route.handler(request, request.app[CRM], current_user(request), body)

@@ -58,11 +58,8 @@
   }
 
   function pick(popId, number, customerId) {
-    fetch("/api/v1/identify/pick", {
-      method: "POST", credentials: "same-origin",
-      headers: { "Content-Type": "application/json" },
-      body: JSON.stringify({ number: number, customer_id: customerId }),
-    }).then((r) => r.ok ? r.json() : null).then((card) => {
+    window.crm.api("POST", "/api/v1/identify/pick", { number: number, customer_id: customerId })
+      .then((r) => r.ok ? r.data : null).then((card) => {
       if (card && pops.has(popId)) render(Object.assign(pops.get(popId), { customer: card }));
     });
   }

@@ -87,3 +87,10 @@ class AuditService:
                 AuditView(r.id, r.at, r.user_id, r.entity, r.entity_id, r.action, r.before, r.after)
                 for r in rows
             ]
+
+    async def note(
+        self, actor: Actor, entity: str, entity_id: int, action: str, detail: dict[str, Any] | None = None
+    ) -> None:
+        """A row of its own, for what changes no data: sign-ins, failed sign-ins, refused accesses."""
+        async with self.db.write() as s:
+            record(s, actor, entity, entity_id, action, None, detail, at=self.clock())

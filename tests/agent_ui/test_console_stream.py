@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 import websockets
 
+from agent_ui.csrf import token_for
 from callcenter.service import Service
 from callcenter.settings import DatabaseSettings, DemoSettings, ServerSettings, Settings
 from crm_core.events import AgentStateChanged, CallAnswered, CallEnded, CallOffered, OfferWithdrawn
@@ -163,8 +164,13 @@ async def test_logout_closes_the_users_open_consoles(bare_service: Service) -> N
     svc = bare_service
     token = await _token(svc, "agent1001")
     console = await _console(svc, token)
-    async with aiohttp.ClientSession(headers={"Cookie": f"crm_session={token}"}) as http:
-        await http.post(f"http://127.0.0.1:{svc.web_port}/logout", allow_redirects=False)
+    headers = {"Cookie": f"crm_session={token}", "X-CSRF-Token": token_for(token)}
+    url = f"http://127.0.0.1:{svc.web_port}/logout"
+    async with (
+        aiohttp.ClientSession(headers=headers) as http,
+        http.post(url, allow_redirects=False) as resp,
+    ):
+        assert resp.status == 302
     await asyncio.wait_for(asyncio.gather(console.reader, return_exceptions=True), 5)
     assert console.ws.close_code == 4401
 

@@ -8,7 +8,8 @@ import aiohttp
 import pytest
 import websockets
 
-from agent_ui.i18n import LANGUAGES, catalog
+from agent_ui.csrf import token_for
+from agent_ui.i18n import LANGUAGES, catalog, domain_files, read_domain
 from callcenter.service import Service
 from tests.e2e.conftest import PASSWORD
 
@@ -26,6 +27,14 @@ def test_every_message_exists_in_both_languages() -> None:
     keys = [set(catalog(lang)) for lang in LANGUAGES]
     assert keys[0] == keys[1]
     assert all(catalog(lang)[k].strip() for lang in LANGUAGES for k in keys[0])
+
+
+def test_every_catalog_domain_has_the_same_keys_in_both_languages() -> None:
+    domains = [{p.name: set(read_domain(p)) for p in domain_files(lang)} for lang in LANGUAGES]
+    assert domains[0].keys() == domains[1].keys()
+    assert "messages.po" in domains[0]
+    for name, keys in domains[0].items():
+        assert keys == domains[1][name], name
 
 
 async def test_given_no_session_then_console_redirects_to_login_and_api_says_401(http) -> None:
@@ -62,6 +71,11 @@ async def test_given_right_password_then_console_page_and_logout_ends_session(se
         async with copy.get(me) as resp:
             assert resp.status == 200  # the copied cookie works while the session lives
         async with http.post("/logout", allow_redirects=False) as resp:
+            assert resp.status == 403  # no CSRF token: another site's form cannot sign anyone out
+        async with copy.get(me) as resp:
+            assert resp.status == 200
+        form = {"_csrf": token_for(token)}
+        async with http.post("/logout", data=form, allow_redirects=False) as resp:
             assert resp.status == 302
         async with copy.get(me) as resp:
             assert resp.status == 401  # the server forgot the session, a copied cookie is dead

@@ -18,6 +18,7 @@ from crm_core.db import Database
 from crm_core.sessions import SessionService
 from crm_core.users import UserService
 from tests.e2e.conftest import ami, open_console, pbx, service  # noqa: F401  (shared service fixtures)
+from tests.signin import sign_in
 
 PASSWORD = "pw-for-api-tests"
 
@@ -37,8 +38,7 @@ class Api:
 async def _signed_in(base: str, login: str) -> aiohttp.ClientSession:
     jar = aiohttp.CookieJar(unsafe=True)  # cookies from an IP address (127.0.0.1)
     http = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30), cookie_jar=jar)
-    async with http.post(f"{base}/api/session", json={"login": login, "password": PASSWORD}) as resp:
-        assert resp.status == 200, await resp.text()
+    await sign_in(http, base, login, PASSWORD)
     return http
 
 

@@ -12,14 +12,14 @@ from pbxsim.ami_server import AmiServer
 from pbxsim.pbx import Pbx
 from pbxsim.scenarios import queue_call
 from tests.e2e.conftest import PASSWORD, eventually
+from tests.signin import sign_in
 
 
 async def _signed_in(base: str, login: str) -> aiohttp.ClientSession:
     http = aiohttp.ClientSession(
         cookie_jar=aiohttp.CookieJar(unsafe=True), timeout=aiohttp.ClientTimeout(total=30)
     )
-    async with http.post(f"{base}/api/session", json={"login": login, "password": PASSWORD}) as resp:
-        assert resp.status == 200
+    await sign_in(http, base, login, PASSWORD)
     return http
 
 

@@ -9,6 +9,7 @@ from callcenter.service import Service
 from pbxsim.pbx import Pbx
 from pbxsim.scenarios import queue_call
 from tests.e2e.conftest import PASSWORD, eventually
+from tests.signin import sign_in
 
 
 async def test_given_popup_when_agent_files_complaint_then_timeline_links_it_to_the_call(
@@ -27,10 +28,7 @@ async def test_given_popup_when_agent_files_complaint_then_timeline_links_it_to_
     base = f"http://127.0.0.1:{service.web_port}"
     jar = aiohttp.CookieJar(unsafe=True)
     async with aiohttp.ClientSession(cookie_jar=jar, timeout=aiohttp.ClientTimeout(total=30)) as http:
-        async with http.post(
-            f"{base}/api/session", json={"login": "agent1001", "password": PASSWORD}
-        ) as resp:
-            assert resp.status == 200
+        await sign_in(http, base, "agent1001", PASSWORD)
         call = {"pbx": pop["call"]["pbx"], "call_id": pop["call"]["call_id"]}
         payload = {
             "customer_id": pop["customer"]["id"], "subject": "Rude technician", "type": "complaint",

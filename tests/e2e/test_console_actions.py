@@ -10,22 +10,22 @@ from pbxsim.ami_server import AmiServer
 from pbxsim.pbx import Pbx
 from pbxsim.scenarios import queue_call
 from tests.e2e.conftest import PASSWORD, eventually
+from tests.signin import sign_in
 
 
 @pytest.fixture
 async def signed_in(service: Service):
     sessions: list[aiohttp.ClientSession] = []
 
-    async def sign_in(login: str) -> aiohttp.ClientSession:
+    async def open_session(login: str) -> aiohttp.ClientSession:
         http = aiohttp.ClientSession(
             base_url=f"http://127.0.0.1:{service.web_port}", cookie_jar=aiohttp.CookieJar(unsafe=True)
         )
         sessions.append(http)
-        async with http.post("/api/session", json={"login": login, "password": PASSWORD}) as resp:
-            assert resp.status == 200
+        await sign_in(http, "", login, PASSWORD)
         return http
 
-    yield sign_in
+    yield open_session
     for http in sessions:
         await http.close()
 

@@ -15,6 +15,7 @@ from crm_core.recording.models import Recording
 from pbxsim.pbx import Pbx
 from pbxsim.scenarios import queue_call
 from tests.e2e.conftest import PASSWORD
+from tests.signin import sign_in
 
 
 def _write_wav(path: Path, seconds: float) -> None:
@@ -47,8 +48,7 @@ async def test_recording_is_ingested_at_call_end_and_plays_for_the_agent(
     base = f"http://127.0.0.1:{service.web_port}"
     jar = aiohttp.CookieJar(unsafe=True)
     async with aiohttp.ClientSession(base_url=base, cookie_jar=jar) as http:
-        async with http.post("/api/session", json={"login": "agent1001", "password": PASSWORD}) as resp:
-            assert resp.status == 200
+        await sign_in(http, "", "agent1001", PASSWORD)
         customer = (await service.customers.find_ids_by_number("13912345678"))[0]
         async with http.get(f"/api/v1/customers/{customer}/timeline") as resp:
             calls = [i for i in (await resp.json())["items"] if i["kind"] == "call"]

@@ -18,6 +18,7 @@ from crm_core.recording.mute import MuteController
 from crm_core.recording.service import RecordingService
 from recordings.store import RecordingStore
 from tests.e2e.conftest import PASSWORD
+from tests.signin import sign_in
 
 
 @dataclass
@@ -32,10 +33,7 @@ class RecordingsWeb:
         """An HTTP client signed in as login."""
         jar = aiohttp.CookieJar(unsafe=True)  # cookies for 127.0.0.1
         async with aiohttp.ClientSession(cookie_jar=jar, timeout=aiohttp.ClientTimeout(total=15)) as http:
-            async with http.post(
-                f"{self.base}/api/session", json={"login": login, "password": PASSWORD}
-            ) as r:
-                assert r.status == 200, await r.text()
+            await sign_in(http, self.base, login, PASSWORD)
             yield http
 
 
