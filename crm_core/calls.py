@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from crm_core.admin.models import Disposition
 from crm_core.db import Database
 from crm_core.events import (
     CallAnswered,
@@ -82,16 +83,22 @@ class CallRecordService:
             return list(rows)
 
     async def set_disposition(self, record_id: int, user_id: int, disposition: str) -> CallRecord:
-        """The agent's wrap-up choice for the call."""
-        if disposition not in self.dispositions:
-            raise DispositionError(f"unknown disposition {disposition!r}", "disposition")
+        """The agent's wrap-up choice for the call: one of the active dispositions an administrator keeps."""
         async with self.db.write() as s:
+            if disposition not in await self._active_dispositions(s):
+                raise DispositionError(f"unknown disposition {disposition!r}", "disposition")
             record = await s.get(CallRecord, record_id)
             if record is None:
                 raise DispositionError(f"no call record {record_id}", "call")
             record.disposition = disposition
             record.disposition_by = user_id
             return record
+
+    async def _active_dispositions(self, s: AsyncSession) -> Sequence[str]:
+        """The active dispositions of the database; until it is seeded (start-up does that from
+        the same config), the configured list."""
+        rows = (await s.execute(select(Disposition.code, Disposition.active))).all()
+        return [code for code, active in rows if active] if rows else self.dispositions
 
     async def _get_or_create(self, s: AsyncSession, event: CallEvent) -> CallRecord:
         record = await s.scalar(

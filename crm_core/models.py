@@ -210,6 +210,7 @@ class WebSession(Base):
     last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
+from crm_core.admin import models as _admin  # noqa: E402,F401  (register tables)
 from crm_core.audit import models as _audit  # noqa: E402,F401  (register tables)
 from crm_core.callbacks import models as _callbacks  # noqa: E402,F401  (register tables)
 from crm_core.contacts import models as _contacts  # noqa: E402,F401  (register tables)

@@ -10,13 +10,13 @@ from typing import Any
 
 from aiohttp import web
 
-from agent_ui.api_v1 import callbacks, customers, misc, tickets
+from agent_ui.api_v1 import admin, callbacks, customers, misc, tickets
 from agent_ui.api_v1.base import Route, wrap
 from agent_ui.api_v1.openapi import document
 from agent_ui.api_v1.services import CRM, CrmServices
 from agent_ui.context import SERVICES
 
-ROUTES: list[Route] = [*customers.ROUTES, *tickets.ROUTES, *callbacks.ROUTES, *misc.ROUTES]
+ROUTES: list[Route] = [*customers.ROUTES, *tickets.ROUTES, *callbacks.ROUTES, *misc.ROUTES, *admin.ROUTES]
 
 
 def setup(app: web.Application, crm: CrmServices | None = None) -> None:

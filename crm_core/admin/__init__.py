@@ -1,0 +1,1 @@
+"""Administration: users, teams, skills, queue membership, dispositions and pause reasons."""
