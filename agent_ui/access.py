@@ -15,6 +15,7 @@ from aiohttp import web
 
 from agent_ui.context import current_user
 from agent_ui.errors import json_error
+from agent_ui.security import client_address
 from crm_core.domain_errors import SYSTEM
 
 log = logging.getLogger(__name__)
@@ -47,7 +48,7 @@ async def audit_refusal(request: web.Request, why: str, status: int = 403) -> No
         "why": why,
         "method": request.method,
         "path": request.path[:MAX_AUDITED_PATH],
-        "remote": request.remote or "",
+        "remote": client_address(request),  # behind a trusted proxy: the forwarded client
         "status": status,
     }
     log.warning("access refused why=%s user=%s path=%s", why, user.id if user else None, detail["path"])

@@ -24,6 +24,7 @@ HEADER = "X-CSRF-Token"
 FORM_FIELD = "_csrf"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 FORM_TYPES = frozenset({"application/x-www-form-urlencoded", "multipart/form-data"})
+SIGN_IN_PATHS = frozenset({"/login", "/api/session"})
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
@@ -50,8 +51,12 @@ def same_origin(request: web.Request, origin: str) -> bool:
     public = request.app[SERVICES].public_origin
     if public:
         return origin.rstrip("/") == public.rstrip("/")
-    url = URL(origin)
-    return (url.host, url.port) == (request.url.host, request.url.port)
+    try:
+        url = URL(origin)
+    except ValueError:
+        return False
+    here = request.url  # scheme, host and port: an origin is all three
+    return (url.scheme, url.host, url.port) == (here.scheme, here.host, here.port)
 
 
 async def _sent_token(request: web.Request) -> str:
@@ -70,7 +75,9 @@ async def csrf_protect(request: web.Request, handler: Handler) -> web.StreamResp
     origin = request.headers.get("Origin")
     if origin is not None and not same_origin(request, origin):  # "null" (sandboxed pages) too
         return await _refused(request, "origin")
-    if USER_KEY in request:  # signed out, only the public sign-in routes get this far
+    if USER_KEY in request and request.path not in SIGN_IN_PATHS:
+        # Signed out, only the public sign-in routes get this far; signing in again while a
+        # session lives needs the password, not a token (and its Origin was checked above).
         expected = request_token(request)
         if not hmac.compare_digest((await _sent_token(request)).encode(), expected.encode()):
             return await _refused(request, "token")

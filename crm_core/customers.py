@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
+from crm_core.access.rules import customer_condition, restricted
 from crm_core.audit.service import record, snapshot
 from crm_core.callbacks.models import Callback
 from crm_core.contacts.models import CustomerEmail, CustomerTag, NumberPick
@@ -132,17 +133,20 @@ class CustomerService:
             record(s, actor, "customer", customer.id, "create", None, snapshot(customer))
             return customer.id
 
-    async def find_ids_by_number(self, number: str) -> list[int]:
+    async def find_ids_by_number(self, number: str, viewer: Actor | None = None) -> list[int]:
+        """Live customers with this number (only those viewer may see, when given)."""
         key = self.normalize(number)
         if not key:
             return []
+        query = (
+            select(CustomerPhone.customer_id)
+            .join(Customer, Customer.id == CustomerPhone.customer_id)
+            .where(CustomerPhone.e164 == key, Customer.deleted_at.is_(None))
+        )
+        if viewer is not None:
+            query = restricted(query, customer_condition(viewer))
         async with self.db.read() as s:
-            rows = await s.scalars(
-                select(CustomerPhone.customer_id)
-                .join(Customer, Customer.id == CustomerPhone.customer_id)
-                .where(CustomerPhone.e164 == key, Customer.deleted_at.is_(None))
-                .order_by(CustomerPhone.customer_id)
-            )
+            rows = await s.scalars(query.order_by(CustomerPhone.customer_id))
             return list(dict.fromkeys(rows))
 
     async def remember_pick(self, number: str, customer_id: int, actor: Actor = SYSTEM) -> None:
@@ -158,13 +162,17 @@ class CustomerService:
             pick.customer_id, pick.picked_by = customer_id, actor.id
             pick.picked_at = utcnow()
 
-    async def card_for_number(self, number: str, current_call: tuple[str, str] | None = None) -> CustomerCard:
+    async def card_for_number(
+        self, number: str, current_call: tuple[str, str] | None = None, viewer: Actor | None = None
+    ) -> CustomerCard:
         """The pop-up card for a calling number: the matching customer, or a new-customer card.
 
         current_call (PBX, call id) is left out of the history: the card shows earlier calls.
+        viewer: only customers this user may see count (a lookup); None: all (the screen pop,
+        which goes to the agent the call is offered to).
         """
         key = self.normalize(number)
-        ids = await self.find_ids_by_number(number) if key else []
+        ids = await self.find_ids_by_number(number, viewer) if key else []
         if not ids:
             return CustomerCard(number=key, number_display=display_number(key, self.region))
         candidates: list[Candidate] = []

@@ -7,11 +7,12 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 from sqlalchemy import delete, select
 
 from crm_core.db import Database
+from crm_core.domain_errors import Clock, utc_clock
 from crm_core.models import WebSession
 
 
@@ -20,21 +21,27 @@ def _digest(token: str) -> str:
 
 
 class SessionService:
-    def __init__(self, db: Database, idle_timeout: timedelta, absolute_timeout: timedelta) -> None:
+    def __init__(
+        self, db: Database, idle_timeout: timedelta, absolute_timeout: timedelta, clock: Clock = utc_clock
+    ) -> None:
         self.db = db
         self.idle = idle_timeout
         self.absolute = absolute_timeout
+        self.clock = clock
+        # Activity is written at most this often (not every request), but often enough that a
+        # short idle time-out never ends a session in use.
+        self.touch_every = min(timedelta(seconds=60), idle_timeout / 4)
 
     async def open(self, user_id: int) -> str:
         token = secrets.token_urlsafe(32)
-        now = datetime.now(UTC)
+        now = self.clock()
         async with self.db.write() as s:
             # Sweep expired sessions at each sign-in, so the table never grows without bound.
             expired = (WebSession.last_seen_at < now - self.idle) | (
                 WebSession.created_at < now - self.absolute
             )
             await s.execute(delete(WebSession).where(expired))
-            s.add(WebSession(id=_digest(token), user_id=user_id))
+            s.add(WebSession(id=_digest(token), user_id=user_id, created_at=now, last_seen_at=now))
         return token
 
     async def close_all_of(self, user_id: int) -> None:
@@ -46,7 +53,7 @@ class SessionService:
         """The user behind a live session token, refreshing its idle clock; None when expired or unknown."""
         if not token:
             return None
-        now = datetime.now(UTC)
+        now = self.clock()
         async with self.db.read() as s:
             row = await s.scalar(select(WebSession).where(WebSession.id == _digest(token)))
         if row is None:
@@ -54,7 +61,7 @@ class SessionService:
         if now - row.last_seen_at > self.idle or now - row.created_at > self.absolute:
             await self.close(token)
             return None
-        if now - row.last_seen_at > timedelta(seconds=60):  # touch at most once a minute
+        if now - row.last_seen_at > self.touch_every:
             async with self.db.write() as s:
                 live = await s.get(WebSession, row.id)
                 if live is not None:

@@ -32,6 +32,7 @@ async def list_callbacks(request: web.Request, crm: CrmServices, user: UserView,
     filters: dict[str, Any] = {"status": q.get("status") or None, "number": q.get("number") or None}
     filters["customer_id"] = query_int(q, "customer_id", None, 1)
     filters["assigned_user_id"] = query_int(q, "assigned_user_id", None, 1)
+    filters["viewer"] = user  # only callbacks this user may see, and the total of those
     items, total = await crm.callbacks.list(limit, offset, **filters)
     return page(items, total, limit, offset)
 
@@ -39,31 +40,42 @@ async def list_callbacks(request: web.Request, crm: CrmServices, user: UserView,
 async def create_callback(
     request: web.Request, crm: CrmServices, user: UserView, body: dict[str, Any]
 ) -> Any:
+    await crm.access.check_field(user, "customer_id", "customer", body.get("customer_id"), "callback")
+    await crm.access.check_field(
+        user, "service_request_id", "service_request", body.get("service_request_id"), "callback"
+    )
     number, when = body.pop("number"), body.pop("scheduled_at", None)
     return (await crm.callbacks.create(user, number, when, **body)).to_json()
 
 
+async def visible_id(request: web.Request, crm: CrmServices, user: UserView, wanted: str) -> int:
+    """The callback id in the path, once the user may see it (else 404, refusal audited)."""
+    callback_id = path_id(request)
+    await crm.access.check(user, "callback", callback_id, wanted)
+    return callback_id
+
+
 async def get_callback(request: web.Request, crm: CrmServices, user: UserView, _: Any) -> Any:
-    return (await crm.callbacks.get(path_id(request))).to_json()
+    return (await crm.callbacks.get(await visible_id(request, crm, user, "read"))).to_json()
 
 
 async def delete_callback(request: web.Request, crm: CrmServices, user: UserView, _: Any) -> Any:
-    await crm.recycle.delete("callback", path_id(request), user)
+    await crm.recycle.delete("callback", await visible_id(request, crm, user, "delete"), user)
     return {"deleted": True}
 
 
 async def due(request: web.Request, crm: CrmServices, user: UserView, _: Any) -> Any:
-    return {"items": [c.to_json() for c in await crm.callbacks.due()]}
+    return {"items": [c.to_json() for c in await crm.callbacks.due(viewer=user)]}
 
 
 async def next_for_me(request: web.Request, crm: CrmServices, user: UserView, _: Any) -> Any:
-    found = await crm.callbacks.next_due_for_agent(user.id)
+    found = await crm.callbacks.next_due_for_agent(user.id, viewer=user)
     return {"callback": found.to_json() if found else None}
 
 
 async def accept(request: web.Request, crm: CrmServices, user: UserView, _: Any) -> Any:
     """Take the callback and dial it at once: the agent's phone rings, then the customer."""
-    callback = await crm.callbacks.accept(path_id(request), user)
+    callback = await crm.callbacks.accept(await visible_id(request, crm, user, "accept"), user)
     try:
         call_id = await click_to_dial(request, user, callback.number)
     except DialRefused as refused:
@@ -74,7 +86,8 @@ async def accept(request: web.Request, crm: CrmServices, user: UserView, _: Any)
 
 
 async def attempt(request: web.Request, crm: CrmServices, user: UserView, body: dict[str, Any]) -> Any:
-    cb = await crm.callbacks.record_attempt(path_id(request), user, body["outcome"], body.get("note", ""))
+    callback_id = await visible_id(request, crm, user, "attempt")
+    cb = await crm.callbacks.record_attempt(callback_id, user, body["outcome"], body.get("note", ""))
     return cb.to_json()
 
 

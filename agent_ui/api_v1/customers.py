@@ -37,6 +37,7 @@ async def list_customers(request: web.Request, crm: CrmServices, user: UserView,
     filters["company_id"] = query_int(q, "company_id", None, 1)
     filters["owner_id"] = query_int(q, "owner_id", None, 1)
     filters["pool"] = q.get("pool") == "true"
+    filters["viewer"] = user  # only customers this user may see, and the total of those
     items, total = await crm.profiles.list(q.get("q", ""), limit, offset, **filters)
     return page(items, total, limit, offset)
 
@@ -44,51 +45,64 @@ async def list_customers(request: web.Request, crm: CrmServices, user: UserView,
 async def create_customer(
     request: web.Request, crm: CrmServices, user: UserView, body: dict[str, Any]
 ) -> Any:
+    await crm.access.check_field(user, "company_id", "customer", body.get("company_id"), "link")
     name, numbers = body.pop("name"), body.pop("numbers")
     company, kind = body.pop("company", None), body.pop("kind", "person")
     cid = await crm.customers.create(name, numbers, company, kind, actor=user, **body)
     return (await crm.profiles.get(cid)).to_json()
 
 
+async def visible_id(request: web.Request, crm: CrmServices, user: UserView, wanted: str) -> int:
+    """The customer id in the path, once the user may see it (else 404, refusal audited)."""
+    customer_id = path_id(request)
+    await crm.access.check(user, "customer", customer_id, wanted)
+    return customer_id
+
+
 async def get_customer(request: web.Request, crm: CrmServices, user: UserView, _: Any) -> Any:
-    return (await crm.profiles.get(path_id(request))).to_json()
+    return (await crm.profiles.get(await visible_id(request, crm, user, "read"))).to_json()
 
 
 async def patch_customer(request: web.Request, crm: CrmServices, user: UserView, body: dict[str, Any]) -> Any:
-    return (await crm.profiles.update(path_id(request), body, user)).to_json()
+    customer_id = await visible_id(request, crm, user, "update")
+    await crm.access.check_field(user, "company_id", "customer", body.get("company_id"), "link")
+    return (await crm.profiles.update(customer_id, body, user)).to_json()
 
 
 async def delete_customer(request: web.Request, crm: CrmServices, user: UserView, _: Any) -> Any:
-    await crm.recycle.delete("customer", path_id(request), user)
+    await crm.recycle.delete("customer", await visible_id(request, crm, user, "delete"), user)
     return {"deleted": True}
 
 
 async def claim(request: web.Request, crm: CrmServices, user: UserView, _: Any) -> Any:
-    return (await crm.profiles.claim(path_id(request), user)).to_json()
+    return (await crm.profiles.claim(await visible_id(request, crm, user, "claim"), user)).to_json()
 
 
 async def share(request: web.Request, crm: CrmServices, user: UserView, body: dict[str, Any]) -> Any:
-    shared = body.get("shared", True)
-    return (await crm.profiles.share(path_id(request), body["user_id"], user, shared)).to_json()
+    shared, customer_id = body.get("shared", True), await visible_id(request, crm, user, "share")
+    return (await crm.profiles.share(customer_id, body["user_id"], user, shared)).to_json()
 
 
 async def add_note(request: web.Request, crm: CrmServices, user: UserView, body: dict[str, Any]) -> Any:
-    return {"id": await crm.profiles.add_note(path_id(request), body["body"], user)}
+    customer_id = await visible_id(request, crm, user, "note")
+    return {"id": await crm.profiles.add_note(customer_id, body["body"], user)}
 
 
 async def timeline(request: web.Request, crm: CrmServices, user: UserView, _: Any) -> Any:
     limit, _offset = paging(request)
-    items = await crm.timeline.for_customer(path_id(request), limit)
+    items = await crm.timeline.for_customer(await visible_id(request, crm, user, "timeline"), limit)
     return {"items": [i.to_json() for i in items]}
 
 
 async def identify(request: web.Request, crm: CrmServices, user: UserView, _: Any) -> Any:
-    return (await crm.customers.card_for_number(request.query.get("number", ""))).to_json()
+    number = request.query.get("number", "")
+    return (await crm.customers.card_for_number(number, viewer=user)).to_json()  # only visible customers
 
 
 async def pick(request: web.Request, crm: CrmServices, user: UserView, body: dict[str, Any]) -> Any:
+    await crm.access.check_field(user, "customer_id", "customer", body["customer_id"], "pick")
     await crm.customers.remember_pick(body["number"], body["customer_id"], user)
-    return (await crm.customers.card_for_number(body["number"])).to_json()
+    return (await crm.customers.card_for_number(body["number"], viewer=user)).to_json()
 
 
 C = "/api/v1/customers"

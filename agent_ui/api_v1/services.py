@@ -8,9 +8,11 @@ customer service the app already has.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 from aiohttp import web
 
+from crm_core.access.service import ObjectAccess
 from crm_core.audit.service import AuditService
 from crm_core.callbacks.service import CallbackService
 from crm_core.contacts.service import CustomerProfiles
@@ -31,6 +33,11 @@ class CrmServices:
     kb: KnowledgeBase
     audit: AuditService
     recycle: RecycleBin
+
+    @cached_property
+    def access(self) -> ObjectAccess:
+        """The per-object door (crm_core.access): stateless, built from the same database."""
+        return ObjectAccess(self.customers.db)
 
     @classmethod
     def defaults(cls, customers: CustomerService) -> CrmServices:

@@ -9,7 +9,7 @@ from aiohttp import web
 from agent_ui.api_v1.base import PAGING, Route, page, paging, path_id
 from agent_ui.api_v1.schema import F, query_int
 from agent_ui.api_v1.services import CrmServices
-from crm_core.domain_errors import Forbidden, Invalid
+from crm_core.domain_errors import Invalid
 from crm_core.tickets.lifecycle import PRIORITIES, SEVERITIES, TRANSITIONS
 from crm_core.users import UserView
 
@@ -55,12 +55,16 @@ async def list_requests(request: web.Request, crm: CrmServices, user: UserView, 
     filters["customer_id"] = query_int(q, "customer_id", None, 1)
     filters["owner_id"] = query_int(q, "owner_id", None, 1)
     filters["overdue"] = q.get("overdue") == "true"
+    filters["viewer"] = user  # only requests this user may see, and the total of those
     items, total = await crm.tickets.list(q.get("q", ""), limit, offset, **filters)
     return page(items, total, limit, offset)
 
 
 async def create_request(request: web.Request, crm: CrmServices, user: UserView, body: dict[str, Any]) -> Any:
     customer_id, subject = body.pop("customer_id"), body.pop("subject")
+    await crm.access.check_field(user, "customer_id", "customer", customer_id, "create_request")
+    await crm.access.check_field(user, "contact_id", "customer", body.get("contact_id"), "link")
+    await crm.access.check_field(user, "call_record_id", "call_record", body.get("call_record_id"), "link")
     pbx, call_id = body.pop("pbx", None), body.pop("call_id", None)
     if (pbx is None) != (call_id is None):
         raise Invalid("call_id" if call_id is None else "pbx", "pbx and call_id go together")
@@ -69,37 +73,45 @@ async def create_request(request: web.Request, crm: CrmServices, user: UserView,
     return (await crm.tickets.create(user, customer_id, subject, **body)).to_json()
 
 
+async def visible_id(request: web.Request, crm: CrmServices, user: UserView, wanted: str) -> int:
+    """The request id in the path, once the user may see it (else 404, refusal audited)."""
+    request_id = path_id(request)
+    await crm.access.check(user, "service_request", request_id, wanted)
+    return request_id
+
+
 async def get_request(request: web.Request, crm: CrmServices, user: UserView, _: Any) -> Any:
-    return (await crm.tickets.get(path_id(request))).to_json()
+    return (await crm.tickets.get(await visible_id(request, crm, user, "read"))).to_json()
 
 
 async def patch_request(request: web.Request, crm: CrmServices, user: UserView, body: dict[str, Any]) -> Any:
-    return (await crm.tickets.update(path_id(request), body, user)).to_json()
+    request_id = await visible_id(request, crm, user, "update")
+    await crm.access.check_field(user, "contact_id", "customer", body.get("contact_id"), "link")
+    return (await crm.tickets.update(request_id, body, user)).to_json()
 
 
 async def delete_request(request: web.Request, crm: CrmServices, user: UserView, _: Any) -> Any:
-    await crm.recycle.delete("service_request", path_id(request), user)
+    await crm.recycle.delete("service_request", await visible_id(request, crm, user, "delete"), user)
     return {"deleted": True}
 
 
 async def step(request: web.Request, crm: CrmServices, user: UserView, body: dict[str, Any]) -> Any:
-    action = body.pop("action")
-    return (await crm.tickets.transition(path_id(request), action, user, **body)).to_json()
+    action, request_id = body.pop("action"), await visible_id(request, crm, user, "step")
+    return (await crm.tickets.transition(request_id, action, user, **body)).to_json()
 
 
 async def history(request: web.Request, crm: CrmServices, user: UserView, _: Any) -> Any:
-    return {"items": [h.to_json() for h in await crm.tickets.history(path_id(request))]}
+    steps = await crm.tickets.history(await visible_id(request, crm, user, "history"))
+    return {"items": [h.to_json() for h in steps]}
 
 
 async def link_article(request: web.Request, crm: CrmServices, user: UserView, body: dict[str, Any]) -> Any:
-    rid = path_id(request)
+    rid = await visible_id(request, crm, user, "link_article")
     await crm.tickets.link_article(rid, body["article_id"], user)
     return {"articles": await crm.tickets.linked_articles(rid)}
 
 
 async def escalate(request: web.Request, crm: CrmServices, user: UserView, _: Any) -> Any:
-    if user.role not in ("supervisor", "admin"):
-        raise Forbidden("only a supervisor may run escalation")
     return {"escalated": await crm.tickets.escalate_overdue()}
 
 
@@ -144,6 +156,10 @@ ROUTES = [
         {"article_id": F("integer", required=True, minimum=1)},
     ),
     Route(
-        "POST", "/api/v1/complaints/escalate-overdue", escalate, "Escalate overdue complaints to a supervisor"
+        "POST",
+        "/api/v1/complaints/escalate-overdue",
+        escalate,
+        "Escalate overdue complaints to a supervisor",
+        roles=("supervisor", "admin"),
     ),
 ]

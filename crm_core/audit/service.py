@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import inspect, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from crm_core.access.rules import audit_condition, restricted
 from crm_core.audit.models import AuditEntry
 from crm_core.db import Database
 from crm_core.domain_errors import Actor, Clock, utc_clock
@@ -74,9 +75,17 @@ class AuditService:
         self.clock = clock
 
     async def list(
-        self, entity: str | None = None, entity_id: int | None = None, limit: int = 50, offset: int = 0
+        self,
+        entity: str | None = None,
+        entity_id: int | None = None,
+        limit: int = 50,
+        offset: int = 0,
+        viewer: Actor | None = None,
     ) -> list[AuditView]:
+        """Rows, oldest first; viewer: only rows about objects that user may see (crm_core.access)."""
         query = select(AuditEntry)
+        if viewer is not None:
+            query = restricted(query, audit_condition(viewer))
         if entity is not None:
             query = query.where(AuditEntry.entity == entity)
         if entity_id is not None:

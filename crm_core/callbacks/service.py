@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from crm_core.access.rules import callback_condition, restricted
 from crm_core.audit.service import record, snapshot
 from crm_core.callbacks.errors import DoNotCallBlocked
 from crm_core.callbacks.models import Callback, CallbackAttempt, DoNotCall
@@ -117,19 +118,24 @@ class CallbackService:
         for name in ("status", "customer_id", "assigned_user_id", "service_request_id"):
             if filters.get(name) is not None:
                 query = query.where(getattr(Callback, name) == filters[name])
+        if filters.get("viewer") is not None:  # only what this user may see (crm_core.access)
+            query = restricted(query, callback_condition(filters["viewer"]))
         async with self.db.read() as s:
             rows = list(await s.scalars(query.order_by(Callback.next_attempt_at, Callback.id)))
         return [callback_view(r) for r in rows[offset : offset + limit]], len(rows)
 
-    async def due(self, now: datetime | None = None) -> list[CallbackView]:
-        """Pending callbacks whose time has come, oldest first."""
+    async def due(self, now: datetime | None = None, viewer: Actor | None = None) -> list[CallbackView]:
+        """Pending callbacks whose time has come, oldest first (those viewer may see, when given)."""
         now = now or self.clock()
+        query = _due_query(now)
+        if viewer is not None:
+            query = restricted(query, callback_condition(viewer))
         async with self.db.read() as s:
-            rows = await s.scalars(_due_query(now).order_by(Callback.next_attempt_at, Callback.id))
+            rows = await s.scalars(query.order_by(Callback.next_attempt_at, Callback.id))
             return [callback_view(r) for r in rows]
 
     async def next_due_for_agent(
-        self, agent_user_id: int, now: datetime | None = None
+        self, agent_user_id: int, now: datetime | None = None, viewer: Actor | None = None
     ) -> CallbackView | None:
         """What to offer this agent: their own due callbacks first, then unassigned or timed-out ones."""
         now = now or self.clock()
@@ -141,6 +147,8 @@ class CallbackService:
                 Callback.next_attempt_at <= fallback,
             )
         )
+        if viewer is not None:
+            query = restricted(query, callback_condition(viewer))
         async with self.db.read() as s:
             rows = list(await s.scalars(query.order_by(Callback.next_attempt_at, Callback.id)))
         mine = [r for r in rows if r.assigned_user_id == agent_user_id]

@@ -14,6 +14,7 @@ from sqlalchemy import Select, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
+from crm_core.access.rules import customer_condition, restricted
 from crm_core.audit.service import record, snapshot
 from crm_core.contacts.models import CustomerEmail, CustomerNote, CustomerShare, CustomerTag
 from crm_core.contacts.rules import check_kind
@@ -91,6 +92,8 @@ class CustomerProfiles:
             query = query.where(
                 Customer.id.in_(select(CustomerTag.customer_id).where(CustomerTag.tag == filters["tag"]))
             )
+        if filters.get("viewer") is not None:  # only what this user may see (crm_core.access)
+            query = restricted(query, customer_condition(filters["viewer"]))
         if filters.get("pool"):
             query = query.where(Customer.owner_id.is_(None))
         elif filters.get("owner_id") is not None:

@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from crm_core.access.rules import entity_condition, restricted
 from crm_core.audit.service import record
 from crm_core.callbacks.models import Callback
 from crm_core.db import Database
@@ -72,13 +73,19 @@ class RecycleBin:
             await s.delete(row)
             record(s, actor, entity, entity_id, "purge", {"label": _label(row)}, None)
 
-    async def list(self, entity: str | None = None, limit: int = 50, offset: int = 0) -> list[BinItem]:
+    async def list(
+        self, entity: str | None = None, limit: int = 50, offset: int = 0, viewer: Actor | None = None
+    ) -> list[BinItem]:
+        """What is in the bin, newest first; viewer: only what that user may see (crm_core.access)."""
         names = [entity] if entity else list(ENTITIES)
         items: list[BinItem] = []
         async with self.db.read() as s:
             for name in names:
                 model = _model(name)
-                rows = await s.scalars(select(model).where(model.deleted_at.is_not(None)))
+                query = select(model).where(model.deleted_at.is_not(None))
+                if viewer is not None:
+                    query = restricted(query, entity_condition(name, viewer))
+                rows = await s.scalars(query)
                 items += [BinItem(name, r.id, _label(r), r.deleted_at, r.deleted_by) for r in rows]
         items.sort(key=lambda i: (i.deleted_at, i.entity, i.id), reverse=True)
         return items[offset : offset + limit]

@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from crm_core.access.rules import request_condition, restricted
 from crm_core.audit.service import record, snapshot
 from crm_core.db import Database
 from crm_core.domain_errors import SYSTEM, Actor, Clock, Invalid, utc_clock
@@ -130,6 +131,8 @@ class TicketService:
                 query = query.where(getattr(ServiceRequest, name) == filters[name])
         if filters.get("overdue"):
             query = query.where(ServiceRequest.status.in_(OPEN_STATUSES), ServiceRequest.due_at < now)
+        if filters.get("viewer") is not None:  # only what this user may see (crm_core.access)
+            query = restricted(query, request_condition(filters["viewer"]))
         async with self.db.read() as s:
             total = await s.scalar(select(func.count()).select_from(query.subquery())) or 0
             rows = await s.scalars(query.order_by(ServiceRequest.id.desc()).limit(limit).offset(offset))
