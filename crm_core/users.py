@@ -25,6 +25,7 @@ class UserView:
     extension: str | None
     language: str
     active: bool = True
+    team: str | None = None  # the team's name (users.team): scopes what supervisors and agents see
 
 
 def _view(user: User) -> UserView:
@@ -37,6 +38,7 @@ def _view(user: User) -> UserView:
         user.extension,
         user.language,
         user.active,
+        user.team,
     )
 
 

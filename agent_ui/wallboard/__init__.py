@@ -1,9 +1,34 @@
-"""The wallboard routes; registered by agent_ui.app through setup()."""
+"""The live wallboard: every seat and queue, pushed to supervisors' screens over a WebSocket.
+
+board.py keeps the state from the bus's domain events (pure), render.py turns it into
+what a screen is sent, hub.py fans changes out to the screens, views.py is the page and
+the socket. Registered by agent_ui.app through setup().
+"""
 
 from __future__ import annotations
 
 from aiohttp import web
 
+from agent_ui.context import SERVICES
+from agent_ui.wallboard.hub import WALLBOARD, WallboardHub
+from agent_ui.wallboard.views import wallboard_page, wallboard_socket
+
+__all__ = ["WallboardHub", "setup"]
+
 
 def setup(app: web.Application) -> None:
-    """Register this package's routes on app (filled in as the package grows)."""
+    """/wallboard and /ws/wallboard; open screens are closed when the server shuts down.
+
+    An app built without the composition root (some tests) gets a hub nobody feeds: the
+    routes behave the same, the board just stays empty.
+    """
+    services = app[SERVICES]
+    hub = services.wallboard or WallboardHub(services.users, services.customers)
+    app[WALLBOARD] = hub
+    app.router.add_get("/wallboard", wallboard_page)
+    app.router.add_get("/ws/wallboard", wallboard_socket)
+
+    async def close_screens(_app: web.Application) -> None:
+        await hub.close_all()
+
+    app.on_shutdown.append(close_screens)

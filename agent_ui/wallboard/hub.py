@@ -1,0 +1,150 @@
+"""The wallboard hub: keeps the board from the bus and pushes every change to the open screens.
+
+A screen gets the whole board when it connects (a reconnecting screen simply gets a
+fresh one: the board is small and always current, so there is nothing to replay), then
+deltas. Changes made in one go (a burst of events handled without a pause) are merged
+into one delta; each delta is encoded once per audience (see
+:mod:`agent_ui.wallboard.render`), and every screen has its own bounded outbox and
+writer, so a screen that stops reading never delays another; one that overflows is
+closed and reconnects to a fresh snapshot.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+from collections.abc import Callable
+from typing import Any
+
+from aiohttp import web
+
+from agent_ui.stream import ConsoleSocket
+from agent_ui.wallboard.board import Agent, Board, CallerInfo, Change, call_key
+from agent_ui.wallboard.render import Audience, delta, snapshot
+from crm_core.customers import CustomerService
+from crm_core.events import CallAnswered, CallOffered
+from crm_core.users import UserService, UserView
+
+log = logging.getLogger(__name__)
+
+
+def _encode(message: dict[str, Any]) -> str:
+    return json.dumps(message, ensure_ascii=False, separators=(",", ":"))
+
+
+def team_of(user: UserView) -> str | None:
+    """The user's team name (User.team); None for no team."""
+    return user.team or None
+
+
+class WallboardHub:
+    """One per process: subscribed to the bus as "wallboard"; screens attach through /ws/wallboard."""
+
+    def __init__(
+        self, users: UserService, customers: CustomerService, clock: Callable[[], float] = time.time
+    ) -> None:
+        self.users = users
+        self.customers = customers
+        self.clock = clock
+        self.board = Board()
+        self.screens: dict[ConsoleSocket, Audience] = {}
+        self.owners: dict[ConsoleSocket, int] = {}  # screen -> the signed-in user watching it
+        self._pending: Change | None = None  # changes not yet sent; flushed once the current burst is done
+
+    # -- inputs ---------------------------------------------------------------------
+
+    async def handle(self, event: object) -> None:
+        """A bus event: fold it in (naming the caller from the CRM first), then fan the change out."""
+        caller = await self._caller(event)
+        change = self.board.apply(event)
+        if caller is not None:
+            change.merge(self.board.name_caller(*caller))
+        self._send(change)
+
+    async def refresh_directory(self) -> None:
+        """Agent names and teams from the accounts; called at start."""
+        users = await self.users.agents()
+        agents = [Agent(u.interface, u.display_name, team_of(u)) for u in users if u.interface and u.active]
+        self._send(self.board.set_directory(agents))
+
+    async def users_changed(self) -> None:
+        """UserService listener: a failed refresh must not fail the change that was made (it is logged)."""
+        try:
+            await self.refresh_directory()
+        except Exception:
+            log.exception("wallboard could not refresh the agent directory")
+
+    async def _caller(self, event: object) -> tuple[str, CallerInfo] | None:
+        """Who is calling, once per call; a failed lookup leaves the number alone on the board."""
+        if not isinstance(event, CallOffered | CallAnswered) or not event.caller_number:
+            return None
+        key = call_key(event.pbx, event.call_id)
+        if key in self.board.callers:
+            return None
+        try:
+            card = await self.customers.card_for_number(event.caller_number, (event.pbx, event.call_id))
+        except Exception:
+            log.exception("wallboard caller lookup failed pbx=%s call=%s", event.pbx, event.call_id)
+            return None
+        number = card.number_display or event.caller_number
+        return key, CallerInfo(number, card.name if card.known else "")
+
+    # -- screens --------------------------------------------------------------------
+
+    def attach(
+        self, ws: web.WebSocketResponse, audience: Audience, user_id: int | None = None
+    ) -> ConsoleSocket:
+        """A screen connected: the whole board, then every change (nothing awaited between: none missed)."""
+        screen = ConsoleSocket(ws)
+        screen.offer(_encode(snapshot(self.board, audience, self.clock())))
+        self.screens[screen] = audience
+        if user_id is not None:
+            self.owners[screen] = user_id
+        return screen
+
+    async def detach(self, screen: ConsoleSocket) -> None:
+        self.screens.pop(screen, None)
+        self.owners.pop(screen, None)
+        await screen.close()
+
+    async def close_user(self, user_id: int) -> None:
+        """Signing out closes that user's screens at once, not at the next session check."""
+        mine = [s for s, owner in self.owners.items() if owner == user_id]
+        await asyncio.gather(
+            *(s.ws.close(code=4401, message=b"session ended") for s in mine), return_exceptions=True
+        )
+
+    def screen_count(self) -> int:
+        return len(self.screens)
+
+    def _send(self, change: Change) -> None:
+        """Queue the change for the next flush: a burst (300 seats after a PBX reconnect) is one delta."""
+        if not change or not self.screens:
+            return  # a screen that connects later gets the snapshot, which has it
+        if self._pending is None:
+            self._pending = Change()
+            asyncio.get_running_loop().call_soon(self._flush)
+        self._pending.merge(change)
+
+    def _flush(self) -> None:
+        change, self._pending = self._pending, None
+        if change is None:
+            return
+        now = self.clock()
+        texts: dict[str, str] = {}
+        for screen, audience in list(self.screens.items()):
+            text = texts.get(audience.key)
+            if text is None:
+                text = texts[audience.key] = _encode(delta(self.board, change, audience, now))
+            screen.offer(text)
+            if screen.dead:
+                self.screens.pop(screen, None)  # closed as too slow: it reconnects to a fresh snapshot
+
+    async def close_all(self) -> None:
+        closing = [s.ws.close(code=1001, message=b"server shutdown") for s in self.screens]
+        await asyncio.gather(*closing, return_exceptions=True)
+
+
+WALLBOARD = web.AppKey("wallboard", WallboardHub)
