@@ -52,21 +52,31 @@ async def click_to_dial(request: web.Request, user: UserView, number: str) -> st
         raise DialRefused(json_error(request, 409, "dial.no_phone"))
     telephony = pick_pbx(request)
     if telephony is None:
-        raise DialRefused(_unavailable(request))
+        raise DialRefused(unavailable(request))
     call_id = f"c2d-{uuid.uuid4().hex[:16]}"
     try:
         await telephony.originate(user.interface, digits, call_id)
     except TelephonyError as exc:
         # The PBX's message may quote the dialled number: log and answer with the code only.
         log.warning("click-to-dial refused user=%s code=%s", user.id, exc.code)
-        if exc.code == "not_connected":
-            raise DialRefused(_unavailable(request)) from exc
-        status = STATUS_OF.get(exc.code, 502)
-        raise DialRefused(json_error(request, status, f"dial.{exc.code}")) from exc
+        raise DialRefused(telephony_refusal(request, exc, "dial")) from exc
     return call_id
 
 
-def _unavailable(request: web.Request) -> web.Response:
-    response = json_error(request, 503, "dial.pbx_down")
+def telephony_refusal(
+    request: web.Request, exc: TelephonyError, prefix: str, field: str | None = None
+) -> web.Response:
+    """A PBX refusal as the HTTP answer the console acts on: 503 + Retry-After while the link is
+    down, 400 naming `field` for a value the action builder refused, 404/502/504 otherwise.
+    Message keys are `<prefix>.<code>`; the PBX's own text is never echoed (it may quote a number)."""
+    if exc.code == "not_connected":
+        return unavailable(request, "dial.pbx_down" if prefix == "dial" else f"{prefix}.down")
+    status = STATUS_OF.get(exc.code, 502)
+    key = f"{prefix}.{exc.code if exc.code in STATUS_OF else 'refused'}"
+    return json_error(request, status, key, field=field if exc.code == "invalid" else None)
+
+
+def unavailable(request: web.Request, key: str = "dial.pbx_down") -> web.Response:
+    response = json_error(request, 503, key)
     response.headers["Retry-After"] = "5"
     return response
