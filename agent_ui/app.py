@@ -10,7 +10,7 @@ import aiohttp_jinja2
 import jinja2
 from aiohttp import web
 
-from agent_ui import admin, api_v1, auth, calls_api, console, pages, wallboard, ws
+from agent_ui import admin, api_v1, auth, calls_api, console, pages, security, wallboard, ws
 from agent_ui.context import LANG_KEY, SERVICES, UiServices, current_user
 from agent_ui.csrf import csrf_field, csrf_protect, request_token
 from agent_ui.errors import json_error
@@ -78,6 +78,7 @@ async def _template_context(request: web.Request) -> dict[str, object]:
 def create_app(services: UiServices) -> web.Application:
     app = web.Application(middlewares=[security_headers, api_errors, auth.session_middleware])
     app[SERVICES] = services
+    security.install(app)  # default limits; the composition root installs [security]'s
     aiohttp_jinja2.setup(
         app,
         loader=jinja2.FileSystemLoader(_HERE / "templates"),

@@ -16,6 +16,7 @@ from crm_core.users import UserService, UserView
 
 if TYPE_CHECKING:  # api_v1 imports this module: a runtime import would be circular
     from agent_ui.api_v1.services import CrmServices
+    from agent_ui.wallboard.hub import WallboardHub
 
 
 @dataclass(frozen=True)
@@ -29,6 +30,8 @@ class UiServices:
     calls: CallRecordService | None = None
     crm: CrmServices | None = None  # built from config by the composition root; defaults otherwise
     public_origin: str = ""  # e.g. "https://crm.example.com" behind a TLS proxy; "" = the request's own
+    wrapup_seconds: float = 0.0  # [crm].wrapup_seconds: the console counts wrap-up down from it
+    wallboard: WallboardHub | None = None  # subscribed to the bus by the composition root
 
 
 SERVICES = web.AppKey("services", UiServices)

@@ -17,13 +17,17 @@ from pathlib import Path
 from aiohttp import web
 from sqlalchemy.engine import make_url
 
-from agent_ui import recordings_api
+from agent_ui import recordings_api, security
+from agent_ui.admin.labels import seed_label
 from agent_ui.api_v1.services import CrmServices
 from agent_ui.app import create_app
 from agent_ui.context import UiServices
 from agent_ui.hub import ConsoleHub
+from agent_ui.security.throttle import ThrottlePolicy
+from agent_ui.wallboard import WallboardHub
 from callcenter.agents import AgentDirectory
 from callcenter.settings import PbxSettings, Settings, parse_window
+from crm_core.admin.services import AdminServices
 from crm_core.audit.service import AuditService
 from crm_core.bus import EventBus
 from crm_core.callbacks.service import CallbackPolicy, CallbackService
@@ -41,6 +45,7 @@ from crm_core.events import (
     CallQueued,
     CallTransferred,
     OfferWithdrawn,
+    PbxLinkChanged,
     SystemAlarm,
 )
 from crm_core.kb.service import KnowledgeBase
@@ -123,6 +128,8 @@ class Service:
             absolute_timeout=timedelta(hours=settings.sessions.absolute_hours),
         )
         self.hub = ConsoleHub(self.users, self.customers)
+        self.wallboard = WallboardHub(self.users, self.customers)
+        self.users.listeners.append(self.wallboard.users_changed)
         self.directory = AgentDirectory(self.users)
         self.users.listeners.append(self._users_changed)
         self.pbx_links: dict[str, PbxAdapter] = {}
@@ -173,10 +180,15 @@ class Service:
     async def start(self) -> None:
         if self.settings.database.migrate_on_start:
             await upgrade(self.db)
+        admin = AdminServices.build(self.users, self.sessions, self.pbx_links)  # type: ignore[arg-type]
+        await admin.seed(self.settings.crm.dispositions, self.settings.crm.pause_reasons, seed_label)
         await self.directory.refresh()
         self.bus.subscribe("call-records", self.calls.handle, *CALL_EVENTS)
         self.bus.subscribe("seat-history", self.seat_history.handle, AgentStateChanged)
         self.bus.subscribe("console-hub", self.hub.handle, *CALL_EVENTS, AgentStateChanged, SystemAlarm)
+        await self.wallboard.refresh_directory()
+        board_events = (*CALL_EVENTS, AgentStateChanged, PbxLinkChanged)
+        self.bus.subscribe("wallboard", self.wallboard.handle, *board_events)
         self.bus.subscribe("recordings", self.recordings.on_call_ended, CallEnded)
         self.bus.subscribe("recording-mutes", self.mutes.on_call_ended, CallEnded)
         if self.settings.recordings.record_on_answer_queues:
@@ -235,8 +247,18 @@ class Service:
             public_origin=self.settings.server.public_origin,
             calls=self.calls,
             crm=self.crm,
+            wrapup_seconds=self.settings.crm.wrapup_seconds,
+            wallboard=self.wallboard,
         )
         app = create_app(ui)
+        sec = self.settings.security
+        limits = ThrottlePolicy(
+            sec.login_failures_per_account,
+            sec.login_failures_per_address,
+            sec.login_window_seconds,
+            sec.login_throttle_max_keys,
+        )
+        security.install(app, limits, sec.trusted_proxies)
         recordings_api.setup(app, self.recordings.access, self.mutes)
         self._runner = web.AppRunner(app, access_log=None)
         await self._runner.setup()

@@ -53,6 +53,10 @@ class CrmSettings:
         ["resolved", "follow_up", "sales", "complaint", "wrong_number", "other"],
         "Wrap-up dispositions an agent chooses from.",
     )
+    pause_reasons: list[str] = _key(
+        ["break", "lunch", "meeting", "training"],
+        "Reasons an agent may pause for (seeded once; then kept in the administration).",
+    )
     wrapup_seconds: float = _key(30.0, "After-call work time before a seat is ready again (0: none).")
     callback_window: str = _key("09:00-20:00", "Hours (customer's local time) callbacks may be dialled.")
     callback_max_attempts: int = _key(3, "Dial attempts before a callback is given up.")
@@ -66,6 +70,17 @@ class CrmSettings:
 class SessionSettings:
     idle_minutes: int = _key(60, "A console session idle this long must sign in again.")
     absolute_hours: int = _key(12, "A console session ends after this long, active or not.")
+
+
+@dataclass(frozen=True)
+class SecuritySettings:
+    login_failures_per_account: int = _key(5, "Failed sign-ins one account may have per window; then 429.")
+    login_failures_per_address: int = _key(20, "Failed sign-ins one address may have per window; then 429.")
+    login_window_seconds: float = _key(60.0, "Length of the sliding window those failures are counted in.")
+    login_throttle_max_keys: int = _key(10000, "Accounts (and addresses) kept at most; the oldest go first.")
+    trusted_proxies: list[str] = _key(
+        [], "Addresses of reverse proxies whose X-Forwarded-For names the client (else: the peer)."
+    )
 
 
 @dataclass(frozen=True)
@@ -121,6 +136,7 @@ class Settings:
     database: DatabaseSettings = field(default_factory=DatabaseSettings)
     crm: CrmSettings = field(default_factory=CrmSettings)
     sessions: SessionSettings = field(default_factory=SessionSettings)
+    security: SecuritySettings = field(default_factory=SecuritySettings)
     demo: DemoSettings = field(default_factory=DemoSettings)
     logging: LoggingSettings = field(default_factory=LoggingSettings)
     recordings: RecordingsSettings = field(default_factory=RecordingsSettings)
@@ -138,6 +154,7 @@ SECTIONS: dict[str, type] = {
     "database": DatabaseSettings,
     "crm": CrmSettings,
     "sessions": SessionSettings,
+    "security": SecuritySettings,
     "demo": DemoSettings,
     "logging": LoggingSettings,
     "recordings": RecordingsSettings,
@@ -184,7 +201,18 @@ def parse_settings(data: dict[str, Any]) -> Settings:
     if settings.demo.enabled not in ("auto", "yes", "no"):
         raise SettingsError("demo.enabled must be auto, yes or no")
     _check_crm(settings.crm)
+    _check_security(settings.security)
     return settings
+
+
+def _check_security(sec: SecuritySettings) -> None:
+    for name in ("login_failures_per_account", "login_failures_per_address", "login_throttle_max_keys"):
+        if getattr(sec, name) < 1:
+            raise SettingsError(f"security.{name} must be at least 1")
+    if sec.login_window_seconds <= 0:
+        raise SettingsError("security.login_window_seconds must be positive")
+    if not all(isinstance(p, str) and p for p in sec.trusted_proxies):
+        raise SettingsError("security.trusted_proxies must be a list of addresses")
 
 
 def parse_window(text: str) -> tuple[dt_time, dt_time]:
@@ -204,7 +232,7 @@ def _check_crm(crm: CrmSettings) -> None:
         ZoneInfo(crm.default_timezone)
     except (ZoneInfoNotFoundError, ValueError) as exc:
         raise SettingsError(f"crm.default_timezone: unknown time zone {crm.default_timezone!r}") from exc
-    for name in ("ticket_types", "dispositions"):
+    for name in ("ticket_types", "dispositions", "pause_reasons"):
         values = getattr(crm, name)
         if not values or not all(isinstance(v, str) and v for v in values):
             raise SettingsError(f"crm.{name} must be a non-empty list of names")
