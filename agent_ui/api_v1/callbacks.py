@@ -7,6 +7,7 @@ from typing import Any
 from aiohttp import web
 
 from agent_ui.api_v1.base import PAGING, Route, page, paging, path_id
+from agent_ui.api_v1.call_link import CALL_LINK, link_call
 from agent_ui.api_v1.schema import F, query_int
 from agent_ui.api_v1.services import CrmServices
 from agent_ui.dialing import DialRefused, click_to_dial
@@ -23,7 +24,7 @@ CREATE = {
     "queue": F("string", nullable=True, max_length=64),
     "source": F("string", enum=("agent", "ivr")),
     "note": F("string"),
-}
+} | CALL_LINK  # the call it was promised on
 
 
 async def list_callbacks(request: web.Request, crm: CrmServices, user: UserView, _: Any) -> Any:
@@ -44,6 +45,7 @@ async def create_callback(
     await crm.access.check_field(
         user, "service_request_id", "service_request", body.get("service_request_id"), "callback"
     )
+    await link_call(crm, user, body)
     number, when = body.pop("number"), body.pop("scheduled_at", None)
     return (await crm.callbacks.create(user, number, when, **body)).to_json()
 

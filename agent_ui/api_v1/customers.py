@@ -7,6 +7,7 @@ from typing import Any
 from aiohttp import web
 
 from agent_ui.api_v1.base import PAGING, Route, page, paging, path_id
+from agent_ui.api_v1.call_link import CALL_LINK, link_call
 from agent_ui.api_v1.schema import F, query_int
 from agent_ui.api_v1.services import CrmServices
 from crm_core.contacts.rules import KINDS
@@ -28,6 +29,7 @@ EDIT = {
     "timezone": F("string", max_length=64),
 }
 CREATE = EDIT | {"name": F("string", required=True, max_length=200), "numbers": F("array", required=True)}
+NOTE = {"body": F("string", required=True, max_length=20000)} | CALL_LINK
 
 
 async def list_customers(request: web.Request, crm: CrmServices, user: UserView, _: Any) -> Any:
@@ -85,7 +87,9 @@ async def share(request: web.Request, crm: CrmServices, user: UserView, body: di
 
 async def add_note(request: web.Request, crm: CrmServices, user: UserView, body: dict[str, Any]) -> Any:
     customer_id = await visible_id(request, crm, user, "note")
-    return {"id": await crm.profiles.add_note(customer_id, body["body"], user)}
+    await link_call(crm, user, body)
+    note = await crm.profiles.add_note(customer_id, body["body"], user, body.get("call_record_id"))
+    return note.to_json()
 
 
 async def timeline(request: web.Request, crm: CrmServices, user: UserView, _: Any) -> Any:
@@ -132,7 +136,12 @@ ROUTES = [
         response="Customer",
     ),
     Route(
-        "POST", C + "/{id}/notes", add_note, "Add a note", {"body": F("string", required=True)}, status=201
+        "POST",
+        C + "/{id}/notes",
+        add_note,
+        "Add a note, linked to the call it was written on when one is named",
+        NOTE,
+        status=201,
     ),
     Route("GET", C + "/{id}/timeline", timeline, "Calls, requests, callbacks and notes, newest first"),
     Route("GET", "/api/v1/identify", identify, "The card for a calling number", query={"number": "number"}),

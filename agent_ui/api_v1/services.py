@@ -14,6 +14,7 @@ from aiohttp import web
 
 from crm_core.access.service import ObjectAccess
 from crm_core.audit.service import AuditService
+from crm_core.call_links import CallLinks
 from crm_core.callbacks.service import CallbackService
 from crm_core.contacts.service import CustomerProfiles
 from crm_core.contacts.timeline import Timeline
@@ -38,6 +39,11 @@ class CrmServices:
     def access(self) -> ObjectAccess:
         """The per-object door (crm_core.access): stateless, built from the same database."""
         return ObjectAccess(self.customers.db)
+
+    @cached_property
+    def call_links(self) -> CallLinks:
+        """(pbx, call id) -> call record id (crm_core.call_links), from the same database."""
+        return CallLinks(self.customers.db)
 
     @classmethod
     def defaults(cls, customers: CustomerService) -> CrmServices:

@@ -7,9 +7,9 @@ from typing import Any
 from aiohttp import web
 
 from agent_ui.api_v1.base import PAGING, Route, page, paging, path_id
+from agent_ui.api_v1.call_link import CALL_LINK, link_call
 from agent_ui.api_v1.schema import F, query_int
 from agent_ui.api_v1.services import CrmServices
-from crm_core.domain_errors import Invalid
 from crm_core.tickets.lifecycle import PRIORITIES, SEVERITIES, TRANSITIONS
 from crm_core.users import UserView
 
@@ -27,13 +27,11 @@ EDIT = {
     "resolution": F("string"),
     "compensation": F("string", max_length=200),
 }
-CREATE = EDIT | {
+CREATE = EDIT | CALL_LINK
+CREATE |= {
     "customer_id": F("integer", required=True, minimum=1),
     "subject": F("string", required=True, max_length=300),
     "type": F("string", max_length=32),
-    "call_record_id": _ID,
-    "pbx": F("string", max_length=64),
-    "call_id": F("string", max_length=64),
     "owner_id": _ID,
 }
 STEP = {
@@ -64,12 +62,7 @@ async def create_request(request: web.Request, crm: CrmServices, user: UserView,
     customer_id, subject = body.pop("customer_id"), body.pop("subject")
     await crm.access.check_field(user, "customer_id", "customer", customer_id, "create_request")
     await crm.access.check_field(user, "contact_id", "customer", body.get("contact_id"), "link")
-    await crm.access.check_field(user, "call_record_id", "call_record", body.get("call_record_id"), "link")
-    pbx, call_id = body.pop("pbx", None), body.pop("call_id", None)
-    if (pbx is None) != (call_id is None):
-        raise Invalid("call_id" if call_id is None else "pbx", "pbx and call_id go together")
-    if pbx is not None:
-        body["call"] = (pbx, call_id)
+    await link_call(crm, user, body)
     return (await crm.tickets.create(user, customer_id, subject, **body)).to_json()
 
 

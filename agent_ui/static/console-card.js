@@ -151,10 +151,22 @@
     const items = (card.timeline || []).filter((i) => i.kind !== "call").slice(0, ACTIVITY_ITEMS);
     if (!card.timeline) return el("p", { class: "empty" }, t("console.card.loading"));
     if (!items.length) return el("p", { class: "empty" }, t("console.card.none"));
-    return el("ul", { class: "timeline" }, items.map((i) => el("li", { class: "item " + i.kind, "data-kind": i.kind, "data-ref": i.ref },
+    return el("ul", { class: "timeline" }, items.map((i) => el("li", { class: "item " + i.kind + callClass(card, i), "data-kind": i.kind, "data-ref": i.ref },
       el("span", { class: "when" }, C.when(i.at)), " ",
       el("span", { class: "tag" }, C.label("console.timeline.", i.kind)), " ",
-      el("span", { class: "summary" }, summary(card.customer, i)))));
+      el("span", { class: "summary" }, summary(card.customer, i)), callMark(card, i))));
+  }
+
+  // Work made on a call says so; on this card's own call (known once something was saved from it) more so.
+  function callClass(card, item) {
+    const id = item.data && item.data.call_record_id;
+    return id ? " on-call" + (id === card.callRecordId ? " this-call" : "") : "";
+  }
+
+  function callMark(card, item) {
+    const id = item.data && item.data.call_record_id;
+    if (!id) return "";
+    return el("span", { class: "call-mark" }, t(id === card.callRecordId ? "console.timeline.this_call" : "console.timeline.on_call"));
   }
 
   // What happened, in the page's language; requests and notes are the agents' own words.

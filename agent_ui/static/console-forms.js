@@ -1,6 +1,6 @@
 // Agent console, work from the card: a service request, a complaint, a callback or a note in a
-// few keystrokes (the first field is focused, Enter or Ctrl+Enter saves, Esc closes); requests and
-// complaints are linked to the call the card popped for.
+// few keystrokes (the first field is focused, Enter or Ctrl+Enter saves, Esc closes); all four are
+// linked to the call the card popped for.
 "use strict";
 (function () {
   const C = window.crmConsole;
@@ -33,7 +33,6 @@
         field("demand", t("console.form.demand"), input({ maxlength: 2000 })),
         field("description", t("console.form.description"), area({ maxlength: 20000 })),
       ],
-      linked: true,
       send: (card, v) => linked(card, "/api/v1/service-requests",
         Object.assign({ customer_id: card.customer.id, type: "complaint" }, v)),
       done: (data) => t("console.form.complaint_saved", { ref: data.number }),
@@ -45,7 +44,6 @@
         field("priority", t("console.form.priority"), select("console.ticket.priority.", cfg.priorities, "normal")),
         field("description", t("console.form.description"), area({ maxlength: 20000 })),
       ],
-      linked: true,
       send: (card, v) => linked(card, "/api/v1/service-requests", Object.assign({ customer_id: card.customer.id }, v)),
       done: (data) => t("console.form.request_saved", { ref: data.number }),
     },
@@ -55,14 +53,14 @@
         field("scheduled_at", t("console.form.when"), input({ type: "datetime-local" })),
         field("note", t("console.form.note"), area({ maxlength: 2000 })),
       ],
-      send: (card, v) => C.api("POST", "/api/v1/callbacks", Object.assign(
+      send: (card, v) => linked(card, "/api/v1/callbacks", Object.assign(
         { customer_id: card.customer.id, assigned_user_id: cfg.me.id, scheduled_at: v.scheduled_at || null },
         { number: v.number, note: v.note })),
       done: (data) => t("console.form.callback_saved", { when: C.when(data.scheduled_at) }),
     },
     note: {
       fields: () => [field("body", t("console.form.note"), area({ required: true, rows: 3, maxlength: 20000 }))],
-      send: (card, v) => C.api("POST", "/api/v1/customers/" + card.customer.id + "/notes", { body: v.body }),
+      send: (card, v) => linked(card, "/api/v1/customers/" + card.customer.id + "/notes", { body: v.body }),
       done: () => t("console.form.note_saved"),
     },
   };
@@ -76,11 +74,13 @@
     return [...new Set([...first, ...shown.keys()])].map((n) => el("option", { value: n }, shown.get(n) || n));
   }
 
-  // A request or complaint linked to the card's call; the call record may still be on its way.
+  // Work linked to the card's call (none for a card opened without one); the call record may still
+  // be on its way. What was saved names the record, so the card can tell this call's work apart.
   async function linked(card, url, body) {
     const payload = Object.assign(body, callLink(card));
     for (let attempt = 0; ; attempt++) {
       const res = await C.api("POST", url, payload);
+      if (res.ok && res.data && res.data.call_record_id) card.callRecordId = res.data.call_record_id;
       if (res.ok || res.status !== 400 || !res.data || res.data.field !== "call_id" || attempt >= LINK_RETRIES) return res;
       await new Promise((resolve) => setTimeout(resolve, 500));
     }
@@ -117,7 +117,7 @@
     const save = el("button", { type: "submit", class: "primary" }, t("console.form.save"), el("kbd", {}, "Enter"));
     const cancel = C.button(t("console.form.cancel"), {}, () => close(card), "Esc");
     const form = el("form", { class: "work-form form-" + kind, "data-kind": kind },
-      el("h3", {}, t("console.action." + kind) + (card.pop && spec.linked ? " · " + t("console.form.linked") : "")),
+      el("h3", {}, t("console.action." + kind) + (card.pop ? " · " + t("console.form.linked") : "")),
       el("div", { class: "fields" }, spec.fields(card)), el("div", { class: "buttons" }, save, cancel));
     form.addEventListener("submit", (ev) => { ev.preventDefault(); submit(card, kind, form); });
     form.addEventListener("keydown", (ev) => {

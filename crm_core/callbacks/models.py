@@ -21,6 +21,9 @@ class Callback(Base):
     service_request_id: Mapped[int | None] = mapped_column(
         ForeignKey("service_requests.id", ondelete="SET NULL")
     )
+    call_record_id: Mapped[int | None] = mapped_column(  # the call it was promised on, if any
+        ForeignKey("call_records.id", ondelete="SET NULL"), index=True
+    )
     source: Mapped[str] = mapped_column(String(16), default="agent")  # agent | ivr | abandoned
     scheduled_at: Mapped[datetime] = mapped_column(UTCDateTime)
     next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)

@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from crm_core.access.rules import callback_condition, restricted
 from crm_core.audit.service import record, snapshot
+from crm_core.call_links import link_call
 from crm_core.callbacks.errors import DoNotCallBlocked
 from crm_core.callbacks.models import Callback, CallbackAttempt, DoNotCall
 from crm_core.callbacks.views import CallbackView, callback_view
@@ -32,6 +33,7 @@ from crm_core.tickets.models import ServiceRequest
 OPEN = ("pending", "accepted")
 OUTCOMES = ("answered", "no_answer", "busy", "failed", "wrong_number")
 SOURCES = ("agent", "ivr", "abandoned")
+CALL_FIELDS = ("call_record_id", "call")  # checked by crm_core.call_links
 
 
 @dataclass(frozen=True)
@@ -60,13 +62,15 @@ class CallbackService:
         self, actor: Actor, number: str, scheduled_at: datetime | None = None, **links: Any
     ) -> CallbackView:
         """A callback for number at scheduled_at (naive: the customer's local time; None: as soon as
-        the window allows); links: customer_id, service_request_id, assigned_user_id, queue, source, note."""
+        the window allows); links: customer_id, service_request_id, assigned_user_id, queue, source, note,
+        and the call it was promised on: call_record_id, or call=(pbx, call id) as the pop-up knows it."""
         key = self.customers.number_key(number)
         if links.get("source", "agent") not in SOURCES:
             raise Invalid("source", f"must be one of {', '.join(SOURCES)}")
         async with self.db.write() as s:
             await self._refuse_dnc(s, key)
             await self._check_links(s, links)
+            await link_call(s, links)
             tz = await self._timezone(s, links.get("customer_id"))
             when = self._schedule(scheduled_at, tz)
             row = Callback(
@@ -97,7 +101,7 @@ class CallbackService:
     async def _check_links(self, s: AsyncSession, links: dict[str, Any]) -> None:
         allowed = {"customer_id": Customer, "service_request_id": ServiceRequest, "assigned_user_id": User}
         for name, value in links.items():
-            if name not in (*allowed, "queue", "source", "note"):
+            if name not in (*allowed, "queue", "source", "note", *CALL_FIELDS):
                 raise Invalid(name, "unknown field")
             if name in allowed and value is not None and await s.get(allowed[name], value) is None:
                 raise Invalid(name, "does not exist")

@@ -9,8 +9,8 @@ from crm_core.callbacks.models import Callback
 from crm_core.data_view import DataView
 
 _FIELDS = (
-    "id", "number", "customer_id", "service_request_id", "source", "assigned_user_id", "queue",
-    "status", "accepted_by", "attempts", "max_attempts", "note", "created_by",
+    "id", "number", "customer_id", "service_request_id", "call_record_id", "source", "assigned_user_id",
+    "queue", "status", "accepted_by", "attempts", "max_attempts", "note", "created_by",
 )  # fmt: skip
 _TIMES = ("scheduled_at", "next_attempt_at", "created_at")
 

@@ -16,6 +16,7 @@ from sqlalchemy.orm import selectinload
 
 from crm_core.access.rules import customer_condition, restricted
 from crm_core.audit.service import record, snapshot
+from crm_core.call_links import CallRef, link_call
 from crm_core.contacts.models import CustomerEmail, CustomerNote, CustomerShare, CustomerTag
 from crm_core.contacts.rules import check_kind
 from crm_core.customers import CustomerService, apply_extra, set_lists
@@ -50,6 +51,16 @@ class CustomerView:
         data = {k: getattr(self, k) for k in self.__slots__}
         data["created_at"] = self.created_at.isoformat()
         return data
+
+
+@dataclass(frozen=True, slots=True)
+class NoteView:
+    id: int
+    customer_id: int
+    call_record_id: int | None
+
+    def to_json(self) -> dict[str, Any]:
+        return {k: getattr(self, k) for k in self.__slots__}
 
 
 class CustomerProfiles:
@@ -169,17 +180,29 @@ class CustomerProfiles:
             await s.flush()
             return await self._view(s, customer)
 
-    async def add_note(self, customer_id: int, body: str, actor: Actor) -> int:
+    async def add_note(
+        self,
+        customer_id: int,
+        body: str,
+        actor: Actor,
+        call_record_id: int | None = None,
+        call: CallRef | None = None,
+    ) -> NoteView:
+        """A note on the customer, linked to the call it was written on when one is named
+        (call_record_id, or call=(pbx, call id) as the pop-up knows it)."""
         if not body.strip():
             raise Invalid("body", "must not be empty")
+        link = {"call_record_id": call_record_id, "call": call}
         async with self.db.write() as s:
             await _live(s, customer_id)
+            await link_call(s, link)
             note = CustomerNote(customer_id=customer_id, body=body.strip(), author_id=actor.id)
-            note.created_at = self.clock()
+            note.call_record_id, note.created_at = link["call_record_id"], self.clock()
             s.add(note)
             await s.flush()
-            record(s, actor, "customer", customer_id, "note", None, {"note_id": note.id, "body": note.body})
-            return note.id
+            detail = {"note_id": note.id, "body": note.body, "call_record_id": note.call_record_id}
+            record(s, actor, "customer", customer_id, "note", None, detail)
+            return NoteView(note.id, customer_id, note.call_record_id)
 
     async def _view(self, s: AsyncSession, c: Customer) -> CustomerView:
         await s.refresh(c, ["phones"])

@@ -2,6 +2,8 @@
 
 Calls (with outcome), service requests and complaints with their lifecycle
 steps (follow-up visits among them), callbacks and notes, merged in time order.
+Requests, complaints, callbacks and notes carry the call they were made on
+(data.call_record_id, the `ref` of that call's item) so a reader can tie them together.
 """
 
 from __future__ import annotations
@@ -100,7 +102,8 @@ async def _callbacks(s: Any, customer_id: int) -> list[TimelineItem]:
     return [
         TimelineItem(
             c.created_at, "callback", c.id, f"callback {c.number} ({c.status})",
-            {"scheduled_at": c.scheduled_at.isoformat(), "status": c.status, "source": c.source},
+            {"scheduled_at": c.scheduled_at.isoformat(), "status": c.status, "source": c.source,
+             "call_record_id": c.call_record_id},
         )
         for c in rows
     ]  # fmt: skip
@@ -108,4 +111,10 @@ async def _callbacks(s: Any, customer_id: int) -> list[TimelineItem]:
 
 async def _notes(s: Any, customer_id: int) -> list[TimelineItem]:
     rows = await s.scalars(select(CustomerNote).where(CustomerNote.customer_id == customer_id))
-    return [TimelineItem(n.created_at, "note", n.id, n.body[:80], {"author_id": n.author_id}) for n in rows]
+    return [
+        TimelineItem(
+            n.created_at, "note", n.id, n.body[:80],
+            {"author_id": n.author_id, "call_record_id": n.call_record_id},
+        )
+        for n in rows
+    ]  # fmt: skip

@@ -15,11 +15,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from crm_core.access.rules import request_condition, restricted
 from crm_core.audit.service import record, snapshot
+from crm_core.call_links import link_call
 from crm_core.db import Database
 from crm_core.domain_errors import SYSTEM, Actor, Clock, Invalid, utc_clock
 from crm_core.kb.models import KbArticle
 from crm_core.live_rows import live_row
-from crm_core.models import CallRecord, Customer, User
+from crm_core.models import Customer, User
 from crm_core.tickets.errors import TransitionNotAllowed
 from crm_core.tickets.lifecycle import (
     DEFAULT_SLA_HOURS,
@@ -68,10 +69,8 @@ class TicketService:
         req.priority = fields.pop("priority", "normal")
         self._check_choices(req.type, req.priority, fields.get("severity"))
         now = self.clock()
-        call = fields.pop("call", None)
         async with self.db.write() as s:
-            if call is not None:
-                fields["call_record_id"] = await _call_record_id(s, call)
+            await link_call(s, fields)
             await self._check_links(s, customer_id, fields)
             req.customer_id, req.created_by, req.created_at = customer_id, actor.id, now
             for name, value in fields.items():
@@ -97,7 +96,7 @@ class TicketService:
             customer = await s.get(Customer, customer_id)
             if customer is None or customer.deleted_at is not None:
                 raise Invalid("customer_id", "no such customer")
-        checks = (("contact_id", Customer), ("call_record_id", CallRecord), ("owner_id", User))
+        checks = (("contact_id", Customer), ("owner_id", User))  # the call: link_call
         for name, model in checks:
             if fields.get(name) is not None and await s.get(model, fields[name]) is None:
                 raise Invalid(name, "does not exist")
@@ -292,14 +291,6 @@ class TicketService:
 
 
 _ACTIONS = ("dispatch", "start", "act", "resolve", "follow_up", "close", "reopen")
-
-
-async def _call_record_id(s: AsyncSession, call: tuple[str, str]) -> int:
-    pbx, call_id = call
-    found = await s.scalar(select(CallRecord.id).where(CallRecord.pbx == pbx, CallRecord.call_id == call_id))
-    if found is None:
-        raise Invalid("call_id", "no such call on that PBX")
-    return found
 
 
 def _only(fields: dict[str, Any], allowed: set[str]) -> None:

@@ -1,6 +1,7 @@
 """A working day at the console in a real Chromium: the call pops the card, a complaint is filed from
-it with the keyboard and lands on the customer's timeline, the disposition closes wrap-up; pause with
-a reason and back to ready; transfer, search, click-to-dial and the shortcut overlay."""
+it with the keyboard and lands on the customer's timeline, the disposition closes wrap-up; a note and a
+callback from the pop-up are linked to its call; pause with a reason and back to ready; transfer,
+search, click-to-dial and the shortcut overlay."""
 
 from __future__ import annotations
 
@@ -86,6 +87,43 @@ async def test_complaint_from_the_pop_up_with_the_keyboard_lands_on_the_timeline
     await _shot(page, "console-disposition")
     assert (await service.calls.get("test", record.call_id)).disposition == "resolved"
     assert page.errors == []  # no script errors and no CSP violations
+
+
+async def test_a_note_and_a_callback_from_the_pop_up_are_linked_to_the_call_on_the_timeline(
+    service: Service, pbx: Pbx, page
+) -> None:
+    cid = await service.customers.create("王小明", ["010-12345678"])
+    await sign_in_page(page, page.base, "agent1001")
+    await page.locator("#link-state.up").wait_for(timeout=5000)
+    call = _call(pbx, talk=200)
+    try:
+        card = page.locator("article.pop.answered")
+        await card.locator(".name").wait_for(timeout=10000)
+        await page.keyboard.press("n")  # a note on the card of the live call
+        assert "关联本次通话" in await card.locator("form.form-note h3").inner_text()
+        await page.keyboard.type("Wants the invoice re-sent")
+        await page.keyboard.press("Control+Enter")
+        note = card.locator(".activity li.note.this-call").filter(has_text="Wants the invoice re-sent")
+        await note.wait_for(timeout=10000)
+        assert "本次通话" in await note.locator(".call-mark").inner_text()
+        await page.keyboard.press("b")  # a callback, on the number calling, as soon as allowed
+        assert "关联本次通话" in await card.locator("form.form-callback h3").inner_text()
+        await page.keyboard.press("Enter")
+        await card.locator(".activity li.callback.this-call").wait_for(timeout=10000)
+        await _shot(page, "console-linked-note-callback")
+        record = await service.calls.get("test", (await card.get_attribute("data-pop-id")).split(":", 1)[1])
+    finally:
+        call.cancel()
+        await asyncio.gather(call, return_exceptions=True)
+
+    async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as http:
+        await sign_in(http, page.base, "agent1001")
+        async with http.get(f"{page.base}/api/v1/customers/{cid}/timeline") as resp:
+            items = (await resp.json())["items"]
+    assert record is not None
+    linked = {i["kind"]: i["data"]["call_record_id"] for i in items if i["kind"] in ("note", "callback")}
+    assert linked == {"note": record.id, "callback": record.id}  # both linked to the call that popped
+    assert page.errors == []
 
 
 async def test_pause_with_a_reason_from_the_keyboard_then_ready_again(
