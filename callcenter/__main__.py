@@ -78,7 +78,7 @@ def _print_demo_banner(settings: Settings, port: int) -> None:
     logins = ", ".join(a.login for a in DEMO_AGENTS)
     print(
         f"\n  Demo mode: simulated PBX, a call every ~{settings.demo.call_every_seconds:g} s.\n"
-        f"  Open http://{settings.server.host}:{port}/ and sign in as one of {logins}, or supervisor\n"
+        f"  Open http://{settings.server.host}:{port}/ and sign in as one of {logins}, supervisor or admin\n"
         f"  password: {settings.demo.agent_password}\n",
         flush=True,
     )

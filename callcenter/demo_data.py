@@ -54,6 +54,7 @@ async def seed_demo(users: UserService, customers: CustomerService, password: st
         for a in DEMO_AGENTS
     ]
     await users.ensure("supervisor", password, "主管 Supervisor", role="supervisor")
+    await users.ensure("admin", password, "管理员 Administrator", role="admin")
     for name, company, numbers in DEMO_CUSTOMERS:
         if not await customers.find_ids_by_number(numbers[0]):
             await customers.create(name, numbers, company=company)

@@ -14,20 +14,16 @@ SHOTS = os.environ.get("CRM_SCREENSHOTS")  # a folder to keep screenshots in, fo
 
 
 async def test_agent_signs_in_and_sees_the_callers_card_then_the_outcome(
-    service: Service, pbx: Pbx, browser
+    service: Service, pbx: Pbx, page
 ) -> None:
     await service.customers.create("王小明", ["010-12345678", "13800138000"], company="北京示例科技")
-    page = await browser.new_page(locale="zh-CN")
-    errors: list[str] = []
-    page.on("pageerror", lambda exc: errors.append(str(exc)))
-    page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
-    base = f"http://127.0.0.1:{service.web_port}"
+    base = page.base
 
     await page.goto(f"{base}/")
     assert page.url.endswith("/login")
     await page.fill("input[name=login]", "agent1001")
     await page.fill("input[name=password]", PASSWORD)
-    await page.click("button[type=submit]")
+    await page.click("form.login button[type=submit]")
     await page.wait_for_selector("#link-state.up", timeout=5000)
 
     call = asyncio.create_task(
@@ -57,13 +53,11 @@ async def test_agent_signs_in_and_sees_the_callers_card_then_the_outcome(
     await page.locator("article.pop.ended").wait_for(timeout=5000)
     assert await card.locator(".state").inner_text() == "通话已结束"
     assert await page.locator("article.pop").count() == 1
-    assert errors == []  # no script errors and no CSP violations
+    assert page.errors == []  # no script errors and no CSP violations
 
 
-async def test_console_in_english_and_unknown_caller_card(service: Service, pbx: Pbx, browser) -> None:
-    page = await browser.new_page(locale="en-US")
-    base = f"http://127.0.0.1:{service.web_port}"
-    await _sign_in(page, f"{base}/login?lang=en", "agent1002")
+async def test_console_in_english_and_unknown_caller_card(service: Service, pbx: Pbx, page) -> None:
+    await _sign_in(page, f"{page.base}/login?lang=en", "agent1002")
     await queue_call(pbx, "13700000000", "13700000000", "support", "Local/1002@agents/n", member_name="Agent",
                      wait_seconds=1, ring_seconds=1, talk_seconds=1)  # fmt: skip
     card = page.locator("article.pop")
@@ -75,12 +69,11 @@ async def test_console_in_english_and_unknown_caller_card(service: Service, pbx:
 
 
 async def test_shared_number_offers_the_other_customers_and_remembers_the_pick(
-    service: Service, pbx: Pbx, browser
+    service: Service, pbx: Pbx, page
 ) -> None:
     await service.customers.create("张伟", ["010-88886666"], company="示例集团")
     li = await service.customers.create("李娜", ["010-88886666"], company="示例集团")
-    page = await browser.new_page(locale="zh-CN")
-    await _sign_in(page, f"http://127.0.0.1:{service.web_port}/login", "agent1001")
+    await _sign_in(page, f"{page.base}/login", "agent1001")
     await queue_call(pbx, "01088886666", "示例集团", "support", "Local/1001@agents/n", member_name="Agent",
                      wait_seconds=1, ring_seconds=2, talk_seconds=2)  # fmt: skip
     card = page.locator("article.pop")
@@ -96,5 +89,5 @@ async def _sign_in(page, login_url: str, login: str) -> None:
     await page.goto(login_url)
     await page.fill("input[name=login]", login)
     await page.fill("input[name=password]", PASSWORD)
-    await page.click("button[type=submit]")
+    await page.click("form.login button[type=submit]")
     await page.wait_for_selector("#link-state.up", timeout=5000)
