@@ -124,6 +124,7 @@ class CallRecord(Base):
     __table_args__ = (
         UniqueConstraint("pbx", "call_id", name="uq_call_records_pbx_call"),
         Index("ix_call_records_customer_started", "customer_id", "started_at"),
+        Index("ix_call_records_started_at", "started_at"),  # ranges: reports, call history (0007)
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -187,7 +188,11 @@ class SeatState(Base):
     """One span of an agent's seat state: the history occupancy and pause KPIs are computed from."""
 
     __tablename__ = "seat_states"
-    __table_args__ = (Index("ix_seat_states_agent_started", "agent_interface", "started_at"),)
+    __table_args__ = (
+        Index("ix_seat_states_agent_started", "agent_interface", "started_at"),
+        Index("ix_seat_states_started_at", "started_at"),  # KPI ranges (0007)
+        Index("ix_seat_states_agent_id_started", "agent_id", "started_at"),  # span running at a time
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     pbx: Mapped[str] = mapped_column(String(64))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Integer, String, Text
+from sqlalchemy import ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from crm_core.models import Base, UTCDateTime, utcnow
@@ -45,6 +45,7 @@ class Callback(Base):
 
 class CallbackAttempt(Base):
     __tablename__ = "callback_attempts"
+    __table_args__ = (Index("ix_callback_attempts_at", "at"),)  # KPI ranges (0007)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     callback_id: Mapped[int] = mapped_column(ForeignKey("callbacks.id", ondelete="CASCADE"), index=True)
