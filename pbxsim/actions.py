@@ -112,9 +112,9 @@ class CallActions:
     def _scenario_for(self, spec: direct.Originated, app: str, data: str) -> Coroutine[Any, Any, Any] | None:
         """Which call the Originate plays, from its Channel/Context as the recorded dialplan routes them."""
         if app.lower() == "chanspy":
-            spyee = data.split(",")[0]
+            spyee, _, options = data.partition(",")
             return direct.supervisor_spy(
-                self.pbx, spyee, spec.channel, action_id=spec.action_id, uniqueid=spec.ids[0]
+                self.pbx, spyee, spec.channel, action_id=spec.action_id, uniqueid=spec.ids[0], options=options
             )
         match = re.fullmatch(r"Local/([^@]+)@([^/]+)(/n)?", spec.channel)
         if match is None:

@@ -201,28 +201,43 @@ async def direct_call(
 
 async def supervisor_spy(
     pbx: Pbx, spyee: str, supervisor: str = "PJSIP/2001", listen_seconds: float = 5.0, action_id: str = "",
-    uniqueid: str = "",
+    uniqueid: str = "", options: str = "q",
 ) -> None:  # fmt: skip
     """A supervisor's phone channel runs ChanSpy on ``spyee`` (a live channel name) for a while.
 
     ``uniqueid`` is the Originate's ChannelId: Asterisk gives it to the originated channel
-    whether it then runs an extension or an application.
+    whether it then runs an extension or an application. ``options`` are ChanSpy's as the
+    Originate's Data gave them (q, qw, qB): CoreShowChannels shows them as ApplicationData.
     """
     control = CallControl(pbx, pbx.timeline())
     at = control.timeline.now
     spyer = pbx.new_device_channel(supervisor, "supervisors", "s", at, "")
     spyer.uniqueid = uniqueid or spyer.uniqueid
     spyer.linkedid, spyer.caller_num = spyer.uniqueid, supervisor.rpartition("/")[2]
-    spyer.application, spyer.app_data = "ChanSpy", f"{spyee},q"
+    spyer.application, spyer.app_data = "ChanSpy", f"{spyee},{options}" if options else spyee
     pbx.newchannel(spyer, at)
     control.own(spyer)
     pbx.newstate(spyer, 6, at)
     if action_id:
         originate_response(pbx, Originated(supervisor, "", "", action_id=action_id), spyer, at)
-    target = pbx.state.find_channel(spyee)
+    target = _spied(pbx, spyee, spyer.name)
     if target is not None:
         pair = (pbx.channel_block(spyer, "Spyer"), pbx.channel_block(target, "Spyee"))
         pbx.emit("ChanSpyStart", CALL, at, *pair)
         await control.wait(listen_seconds)
         pbx.emit("ChanSpyStop", CALL, control.timeline.now, *pair)
     pbx.hangup(spyer, control.timeline.now)
+
+
+def _spied(pbx: Pbx, prefix: str, spyer: str) -> Channel | None:
+    """ChanSpy's first argument is a channel-name prefix (case-insensitive), never the spy's own channel.
+
+    The CRM gives the agent's live channel (an exact name) or their interface's stem (``PJSIP/1001-``).
+    """
+    exact = pbx.state.find_channel(prefix)
+    if exact is not None:
+        return exact
+    wanted = prefix.lower()
+    return next(
+        (c for n, c in pbx.state.channels.items() if n.lower().startswith(wanted) and n != spyer), None
+    )

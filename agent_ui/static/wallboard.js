@@ -1,5 +1,7 @@
 // Wallboard: every seat and queue, pushed by the server over one WebSocket (a snapshot on
-// connect, then deltas; no polling). Timers tick here, from the server's clock.
+// connect, then deltas; no polling). Timers tick here, from the server's clock. Alerts come
+// from the server as a whole list whenever it changes; they are listed and marked on the
+// tiles. The seat menu (supervisor actions) is wallboard-actions.js, fed through crm.wallboard.
 "use strict";
 (function () {
   const T = JSON.parse(document.getElementById("messages").textContent);
@@ -13,6 +15,8 @@
   const queues = new Map();  // queue name -> {data, row}
   const sections = new Map(); // team ("" = none) -> {box, grid}
   let reasons = {};          // pause reason code -> label
+  let alerts = [];           // the server's current alerts
+  const seatListeners = [];  // called with each seat as it is redrawn (the seat menu follows it)
   let offset = 0;            // server clock minus this browser's clock, in seconds
   let retry = 500;
 
@@ -37,6 +41,8 @@
     return el("span", { class: cls, "data-since": String(since) }, clock(since));
   }
 
+  const fill = (text, values) => text.replace(/\{(\w+)\}/g, (m, k) => (k in values ? String(values[k]) : m));
+
   function stateText(seat) {
     if (seat.state === "paused" && seat.reason) return reasons[seat.reason] || seat.reason;
     if (seat.state === "logged_out" && seat.reason === "unavailable") return t("wallboard.reason.unavailable");
@@ -60,7 +66,11 @@
       : [el("span", { class: "wb-what" }, stateText(seat))];
     const title = [seat.name, seat.team || t("wallboard.no_team"), stateText(seat),
       (seat.queues || []).join(", "), call ? callerText(call, true) + (call.queue ? " · " + call.queue : "") : ""];
-    return el("div", { class: "wb-seat st-" + seat.state, "data-agent": seat.agent, title: title.filter(Boolean).join("\n") },
+    const attrs = { class: "wb-seat st-" + seat.state, "data-agent": seat.agent, title: title.filter(Boolean).join("\n") };
+    if (seat.actions && seat.agent_id) {  // a seat of the watcher's team: click for the supervisor actions
+      Object.assign(attrs, { class: attrs.class + " wb-act", tabindex: "0", role: "button", "aria-haspopup": "dialog" });
+    }
+    return el("div", attrs,
       el("div", { class: "wb-l1" }, el("span", { class: "wb-name" }, seat.name), timer("wb-time", seat.since)),
       el("div", { class: "wb-l2" }, ...second));
   }
@@ -95,6 +105,7 @@
       grid.insertBefore(node, next || null);
     }
     seats.set(seat.agent, { data: seat, el: node });
+    for (const listener of seatListeners) listener(seat);
   }
 
   function dropSeat(agent) {
@@ -103,13 +114,25 @@
     seats.delete(agent);
   }
 
+  // Today's figures, counted as the reports count them (the definitions are the KPI ones).
+  function todayCells(day) {
+    const d = day || {};
+    const abandoned = el("td", { class: "wb-n wb-today wb-abandoned" }, String(d.abandoned || 0));
+    if (d.short_abandoned) abandoned.title = t("wallboard.queue.short_abandoned") + " " + d.short_abandoned;
+    const offered = el("td", { class: "wb-n wb-today wb-offered" }, String(d.offered || 0));
+    if (d.timed_out) offered.title = t("wallboard.queue.timed_out") + " " + d.timed_out;
+    return [offered,
+      el("td", { class: "wb-n wb-today wb-answered" }, String(d.answered || 0)), abandoned,
+      el("td", { class: "wb-n wb-today wb-sl" }, d.service_level == null ? "–" : d.service_level + "%")];
+  }
+
   function putQueue(q) {
     const old = queues.get(q.name);
     const row = el("tr", { "data-queue": q.name, class: q.waiting ? "wb-waiting" : "" },
       el("th", {}, q.name), el("td", { class: "wb-n" }, String(q.waiting)),
-      el("td", { class: "wb-n" }, q.oldest == null ? "–" : timer("wb-wait", q.oldest)),
+      el("td", { class: "wb-n wb-oldest" }, q.oldest == null ? "–" : timer("wb-wait", q.oldest)),
       el("td", { class: "wb-n" }, String(q.ready)), el("td", { class: "wb-n" }, String(q.busy)),
-      el("td", { class: "wb-n" }, String(q.paused)));
+      el("td", { class: "wb-n" }, String(q.paused)), ...todayCells(q.today));
     if (old) {
       old.row.replaceWith(row);
     } else {
@@ -123,6 +146,43 @@
     const down = Object.entries(links || {}).filter(([, up]) => !up).map(([name]) => name);
     $("wb-pbx").hidden = !down.length;
     $("wb-pbx").textContent = down.length ? t("wallboard.pbx_down") + " " + down.join(", ") : "";
+  }
+
+  function alertItem(a) {
+    const item = el("li", { class: "wb-alert-item", "data-key": a.key, "data-kind": a.kind });
+    if (a.kind === "paused") {
+      const seat = seats.get(a.subject);
+      item.append(fill(t("wallboard.alert.paused"), { name: seat ? seat.data.name : a.subject, limit: a.threshold }),
+        timer("wb-time", a.since - a.threshold * 60));
+    } else if (a.kind === "queue_wait") {
+      item.append(fill(t("wallboard.alert.queue_wait"), { queue: a.subject, limit: a.threshold }),
+        timer("wb-wait", a.since - a.threshold));
+    } else {
+      item.append(fill(t("wallboard.alert.service_level"), { queue: a.subject, value: a.value, limit: a.threshold }));
+    }
+    return item;
+  }
+
+  // Queues first (a caller is waiting now), then seats; the server's order within each.
+  function renderAlerts() {
+    const ordered = [...alerts].sort((a, b) => (a.kind === "paused") - (b.kind === "paused"));
+    $("wb-alert-list").replaceChildren(...ordered.map(alertItem));
+    $("wb-alert-count").textContent = String(alerts.length);
+    $("wb-alerts").hidden = !alerts.length;
+  }
+
+  // Tiles and queue rows are redrawn by every delta: the marks are put back after each message.
+  function markAlerts() {
+    for (const node of document.querySelectorAll(".wb-alert")) node.classList.remove("wb-alert");
+    for (const node of document.querySelectorAll(".wb-low")) node.classList.remove("wb-low");
+    for (const a of alerts) {
+      const found = a.kind === "paused" ? seats.get(a.subject) : queues.get(a.subject);
+      const node = found && (found.el || found.row);
+      if (!node) continue;
+      node.classList.add("wb-alert");
+      const cell = node.querySelector(a.kind === "service_level" ? ".wb-sl" : ".wb-oldest");
+      if (a.kind !== "paused" && cell) cell.classList.add("wb-low");
+    }
   }
 
   function setLink(up) {
@@ -170,13 +230,15 @@
     if (msg.type === "snapshot") {
       seats.clear(); queues.clear(); sections.clear();
       seatsEl.replaceChildren();
-      queuesBody.replaceChildren(el("tr", { class: "wb-empty" }, el("td", { colspan: "6" }, t("wallboard.no_queues"))));
+      queuesBody.replaceChildren(el("tr", { class: "wb-empty" }, el("td", { colspan: "10" }, t("wallboard.no_queues"))));
       setLink(true);
     }
     for (const seat of msg.seats || []) putSeat(seat);
     for (const agent of msg.gone || []) dropSeat(agent);
     for (const q of msg.queues || []) putQueue(q);
     if (msg.links) setLinks(msg.links);
+    if (msg.alerts) { alerts = msg.alerts; renderAlerts(); }
+    markAlerts();
     const empty = queuesBody.querySelector(".wb-empty");
     if (empty) empty.hidden = queues.size > 0;
     for (const [team, { box, grid }] of sections) {
@@ -221,6 +283,14 @@
       applyFilters();
     });
   }
+
+  window.crm.wallboard = {
+    t: t,
+    stateText: stateText,
+    seat: (agent) => (seats.has(agent) ? seats.get(agent).data : null),
+    reasons: () => reasons,
+    onSeat: (listener) => seatListeners.push(listener),
+  };
 
   restoreFilters();
   for (const control of [teamSel, queueSel]) control.addEventListener("change", applyFilters);

@@ -7,13 +7,17 @@ the socket. Registered by agent_ui.app through setup().
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import AsyncIterator
+
 from aiohttp import web
 
 from agent_ui.context import SERVICES
+from agent_ui.wallboard.alerts import Thresholds
 from agent_ui.wallboard.hub import WALLBOARD, WallboardHub
 from agent_ui.wallboard.views import wallboard_page, wallboard_socket
 
-__all__ = ["WallboardHub", "setup"]
+__all__ = ["Thresholds", "WallboardHub", "setup"]
 
 
 def setup(app: web.Application) -> None:
@@ -31,4 +35,12 @@ def setup(app: web.Application) -> None:
     async def close_screens(_app: web.Application) -> None:
         await hub.close_all()
 
+    async def ticker(_app: web.Application) -> AsyncIterator[None]:
+        """Alerts and today's figures move with the clock too: the app owns the task that ticks them."""
+        task = asyncio.create_task(hub.run_ticker(), name="wallboard-ticker")
+        yield
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+
     app.on_shutdown.append(close_screens)
+    app.cleanup_ctx.append(ticker)

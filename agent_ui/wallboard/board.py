@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+from agent_ui.wallboard.today import Today, from_event
 from crm_core.events import (
     AgentStateChanged,
     CallAnswered,
@@ -25,6 +26,7 @@ from crm_core.events import (
     OfferWithdrawn,
     PbxLinkChanged,
 )
+from crm_core.kpi import CallFact
 
 TALKING = frozenset({"ringing", "on_call", "on_hold"})
 BUSY = TALKING | {"wrap_up"}
@@ -38,6 +40,8 @@ class Agent:
     interface: str
     name: str
     team: str | None = None
+    user_id: int | None = None  # the account: supervisor actions name the agent by it
+    role: str = "agent"  # a supervisor's own phone is a seat too, but not one a supervisor acts on
 
 
 @dataclass(slots=True)
@@ -65,6 +69,8 @@ class Seat:
     since: float | None = None  # None: no state seen since the service started
     queues: tuple[str, ...] = ()
     calls: dict[str, SeatCall] = field(default_factory=dict)
+    user_id: int | None = None
+    role: str = "agent"
 
     def current_call(self) -> SeatCall | None:
         """The connected call if any, else the latest one ringing."""
@@ -88,21 +94,23 @@ class CallerInfo:
 
 @dataclass(slots=True)
 class Change:
-    """What an input moved: seats (by interface), queues (by name), seats gone, PBX links."""
+    """What an input moved: seats (by interface), queues (by name), seats gone, PBX links, alerts."""
 
     seats: set[str] = field(default_factory=set)
     queues: set[str] = field(default_factory=set)
     gone: set[str] = field(default_factory=set)
     links: bool = False
+    alerts: bool = False  # the set of alerts moved (the hub keeps them: see alerts.py)
 
     def __bool__(self) -> bool:
-        return bool(self.seats or self.queues or self.gone or self.links)
+        return bool(self.seats or self.queues or self.gone or self.links or self.alerts)
 
     def merge(self, other: Change) -> Change:
         self.seats |= other.seats
         self.queues |= other.queues
         self.gone |= other.gone
         self.links = self.links or other.links
+        self.alerts = self.alerts or other.alerts
         return self
 
 
@@ -113,11 +121,12 @@ def call_key(pbx: str, call_id: str) -> str:
 class Board:
     """Every seat and queue, as the bus has told it."""
 
-    def __init__(self) -> None:
+    def __init__(self, today: Today | None = None) -> None:
         self.seats: dict[str, Seat] = {}
         self.queues: dict[str, QueueRow] = {}
         self.callers: dict[str, CallerInfo] = {}
         self.links: dict[str, bool] = {}
+        self.today = today or Today()
 
     # -- inputs ---------------------------------------------------------------------
 
@@ -136,7 +145,7 @@ class Board:
         if isinstance(event, CallTransferred):
             return self._drop_call(event.from_agent or "", call_key(event.pbx, event.call_id))
         if isinstance(event, CallEnded):
-            return self._ended(call_key(event.pbx, event.call_id))
+            return self._ended(call_key(event.pbx, event.call_id)).merge(self._tally(event))
         if isinstance(event, PbxLinkChanged):
             self.links[event.pbx] = event.up
             return Change(links=True)
@@ -154,15 +163,18 @@ class Board:
             seat = self.seats.get(agent.interface)
             if seat is None:
                 seat = self.seats[agent.interface] = Seat(agent.interface, agent.name)
-            elif (seat.name, seat.team, seat.has_account) == (agent.name, agent.team, True):
+            elif (seat.name, seat.team, seat.user_id, seat.role, seat.has_account) == (
+                agent.name, agent.team, agent.user_id, agent.role, True
+            ):  # fmt: skip
                 continue
-            seat.name, seat.team, seat.has_account = agent.name, agent.team, True
+            seat.name, seat.team, seat.user_id, seat.role = agent.name, agent.team, agent.user_id, agent.role
+            seat.has_account = True
             change.seats.add(agent.interface)
             change.queues.update(seat.queues)
         for seat in list(self.seats.values()):
             if seat.has_account and seat.agent not in listed:
                 change.seats.add(seat.agent)
-                seat.name, seat.team, seat.has_account = seat.agent, None, False
+                seat.name, seat.team, seat.user_id, seat.has_account = seat.agent, None, None, False
                 change.queues.update(seat.queues)
             if not seat.has_account and seat.state == "logged_out" and not seat.calls:
                 del self.seats[seat.agent]
@@ -176,6 +188,19 @@ class Board:
             self.callers.pop(next(iter(self.callers)))
         self.callers[key] = caller
         return Change(seats={s.agent for s in self.seats.values() if key in s.calls})
+
+    def seed_today(self, calls: Iterable[CallFact], now: float) -> Change:
+        """Today's ended calls from the call records (start-up); later ends come as events."""
+        change = Change(queues=self.today.roll(now))
+        for call in calls:
+            if self.today.add(call) and call.queue:
+                self._queue(call.queue)
+                change.queues.add(call.queue)
+        return change
+
+    def new_day(self, now: float) -> Change:
+        """At midnight (in the configured zone) today's figures start again from zero."""
+        return Change(queues=self.today.roll(now) & set(self.queues))
 
     # -- queries --------------------------------------------------------------------
 
@@ -262,6 +287,14 @@ class Board:
             if seat.calls.pop(key, None) is not None:
                 change.seats.add(seat.agent)
         self.callers.pop(key, None)
+        return change
+
+    def _tally(self, event: CallEnded) -> Change:
+        key, call = from_event(event)
+        change = Change(queues=self.today.roll(call.started_at.timestamp()))  # the first call after midnight
+        if self.today.add(call, key) and call.queue:
+            self._queue(call.queue)
+            change.queues.add(call.queue)
         return change
 
     def _leave_queues(self, key: str) -> Change:

@@ -7,6 +7,11 @@ into one delta; each delta is encoded once per audience (see
 :mod:`agent_ui.wallboard.render`), and every screen has its own bounded outbox and
 writer, so a screen that stops reading never delays another; one that overflows is
 closed and reconnects to a fresh snapshot.
+
+Alerts (alerts.py) are re-evaluated after every change and once a second by a ticker the
+web app starts (a caller's wait or an agent's pause crosses its threshold with no event);
+the same ticker starts today's figures again at midnight. Every screen gets the whole
+list of alerts whenever it changed.
 """
 
 from __future__ import annotations
@@ -15,19 +20,24 @@ import asyncio
 import json
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Iterable
+from datetime import datetime
 from typing import Any
 
 from aiohttp import web
 
 from agent_ui.stream import ConsoleSocket
+from agent_ui.wallboard.alerts import Alert, Thresholds, evaluate
 from agent_ui.wallboard.board import Agent, Board, CallerInfo, Change, call_key
 from agent_ui.wallboard.render import Audience, delta, snapshot
+from agent_ui.wallboard.today import Today
 from crm_core.customers import CustomerService
 from crm_core.events import CallAnswered, CallOffered
+from crm_core.kpi import CallFact, KpiSettings
 from crm_core.users import UserService, UserView
 
 log = logging.getLogger(__name__)
+TICK_SECONDS = 1.0
 
 
 def _encode(message: dict[str, Any]) -> str:
@@ -43,12 +53,19 @@ class WallboardHub:
     """One per process: subscribed to the bus as "wallboard"; screens attach through /ws/wallboard."""
 
     def __init__(
-        self, users: UserService, customers: CustomerService, clock: Callable[[], float] = time.time
+        self,
+        users: UserService,
+        customers: CustomerService,
+        clock: Callable[[], float] = time.time,
+        thresholds: Thresholds | None = None,
+        kpi: KpiSettings | None = None,
     ) -> None:
         self.users = users
         self.customers = customers
         self.clock = clock
-        self.board = Board()
+        self.board = Board(Today(kpi or KpiSettings()))
+        self.thresholds = thresholds or Thresholds()
+        self.alerts: dict[str, Alert] = {}
         self.screens: dict[ConsoleSocket, Audience] = {}
         self.owners: dict[ConsoleSocket, int] = {}  # screen -> the signed-in user watching it
         self._pending: Change | None = None  # changes not yet sent; flushed once the current burst is done
@@ -61,12 +78,52 @@ class WallboardHub:
         change = self.board.apply(event)
         if caller is not None:
             change.merge(self.board.name_caller(*caller))
+        if change:
+            change.merge(self._recheck(self.clock()))
         self._send(change)
+
+    def tick(self) -> None:
+        """Once a second: a new day starts today's figures again; waits and pauses may cross a threshold."""
+        now = self.clock()
+        change = self.board.new_day(now)
+        self._send(change.merge(self._recheck(now)))
+
+    async def seed_today(self, load: Callable[[datetime, datetime], Awaitable[Iterable[CallFact]]]) -> None:
+        """Today's ended calls from the call records, read once at start-up before the PBX links start
+        (so no call is both read and seen ending live); load(start, end) reads those begun in the range."""
+        now = self.clock()
+        start, end = self.board.today.bounds(now)
+        change = self.board.seed_today(await load(start, end), now)
+        self._send(change.merge(self._recheck(now)))
+
+    def _recheck(self, now: float) -> Change:
+        alerts = evaluate(self.board, now, self.thresholds)
+        if alerts == self.alerts:
+            return Change()
+        raised = alerts.keys() - self.alerts.keys()
+        cleared = self.alerts.keys() - alerts.keys()
+        if raised or cleared:
+            log.info("wallboard alerts raised=%s cleared=%s", sorted(raised), sorted(cleared))
+        self.alerts = alerts
+        return Change(alerts=True)
+
+    async def run_ticker(self, every: float = TICK_SECONDS) -> None:
+        """The ticker's loop (a task the web app owns); a failed tick is logged, the next one runs."""
+        while True:
+            await asyncio.sleep(every)
+            try:
+                self.tick()
+            except Exception:
+                log.exception("wallboard tick failed")
 
     async def refresh_directory(self) -> None:
         """Agent names and teams from the accounts; called at start."""
         users = await self.users.agents()
-        agents = [Agent(u.interface, u.display_name, team_of(u)) for u in users if u.interface and u.active]
+        agents = [
+            Agent(u.interface, u.display_name, team_of(u), u.id, u.role)
+            for u in users
+            if u.interface and u.active
+        ]
         self._send(self.board.set_directory(agents))
 
     async def users_changed(self) -> None:
@@ -98,7 +155,7 @@ class WallboardHub:
     ) -> ConsoleSocket:
         """A screen connected: the whole board, then every change (nothing awaited between: none missed)."""
         screen = ConsoleSocket(ws)
-        screen.offer(_encode(snapshot(self.board, audience, self.clock())))
+        screen.offer(_encode(snapshot(self.board, audience, self.clock(), self.alerts.values())))
         self.screens[screen] = audience
         if user_id is not None:
             self.owners[screen] = user_id
@@ -133,11 +190,12 @@ class WallboardHub:
         if change is None:
             return
         now = self.clock()
+        alerts = self.alerts.values() if change.alerts else None
         texts: dict[str, str] = {}
         for screen, audience in list(self.screens.items()):
             text = texts.get(audience.key)
             if text is None:
-                text = texts[audience.key] = _encode(delta(self.board, change, audience, now))
+                text = texts[audience.key] = _encode(delta(self.board, change, audience, now, alerts))
             screen.offer(text)
             if screen.dead:
                 self.screens.pop(screen, None)  # closed as too slow: it reconnects to a fresh snapshot

@@ -9,9 +9,11 @@ encodes each update once per audience, not once per screen.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from agent_ui.wallboard.alerts import Alert
 from agent_ui.wallboard.board import Board, Change, Seat, SeatCall
 
 
@@ -29,6 +31,14 @@ class Audience:
     def sees_caller(self, seat: Seat) -> bool:
         """Same team; a supervisor with no team sees the seats with no team (a centre without teams)."""
         return self.everything or seat.team == self.team
+
+    def acts_on(self, seat: Seat) -> bool:
+        """Whether the supervisor actions are offered on the seat, as agent_ui.supervisor allows them:
+        administrators on every account's seat; a supervisor on the agents of their own team (one
+        with no team acts on nobody)."""
+        if seat.user_id is None:
+            return False
+        return self.everything or (bool(self.team) and seat.team == self.team and seat.role == "agent")
 
 
 def audience_for(role: str, team: str | None) -> Audience:
@@ -56,6 +66,8 @@ def seat_json(board: Board, seat: Seat, audience: Audience) -> dict[str, Any]:
     call = seat.current_call()
     return {
         "agent": seat.agent,
+        "agent_id": seat.user_id,
+        "actions": audience.acts_on(seat),
         "name": seat.name,
         "team": seat.team,
         "pbx": seat.pbx,
@@ -74,10 +86,15 @@ def queue_json(board: Board, name: str) -> dict[str, Any]:
         "waiting": len(row.waiting),
         "oldest": min(row.waiting.values()) if row.waiting else None,
         **board.queue_counts(name),
+        "today": board.today.figures(name),
     }
 
 
-def snapshot(board: Board, audience: Audience, now: float) -> dict[str, Any]:
+def alerts_json(alerts: Iterable[Alert]) -> list[dict[str, Any]]:
+    return [a.to_json() for a in sorted(alerts, key=lambda a: a.key)]
+
+
+def snapshot(board: Board, audience: Audience, now: float, alerts: Iterable[Alert] = ()) -> dict[str, Any]:
     """The whole board: what a screen gets when it connects (or reconnects)."""
     seats = sorted(board.seats.values(), key=lambda s: (s.team or "", s.name, s.agent))
     return {
@@ -86,11 +103,14 @@ def snapshot(board: Board, audience: Audience, now: float) -> dict[str, Any]:
         "seats": [seat_json(board, s, audience) for s in seats],
         "queues": [queue_json(board, name) for name in sorted(board.queues)],
         "links": dict(board.links),
+        "alerts": alerts_json(alerts),
     }
 
 
-def delta(board: Board, change: Change, audience: Audience, now: float) -> dict[str, Any]:
-    """Only what changed: the seats and queues to redraw, the seats to remove."""
+def delta(
+    board: Board, change: Change, audience: Audience, now: float, alerts: Iterable[Alert] | None = None
+) -> dict[str, Any]:
+    """Only what changed: the seats and queues to redraw, the seats to remove; every alert when they moved."""
     message: dict[str, Any] = {
         "type": "delta",
         "now": now,
@@ -102,4 +122,6 @@ def delta(board: Board, change: Change, audience: Audience, now: float) -> dict[
     }
     if change.links:
         message["links"] = dict(board.links)
+    if alerts is not None:
+        message["alerts"] = alerts_json(alerts)
     return message
