@@ -10,7 +10,19 @@ import aiohttp_jinja2
 import jinja2
 from aiohttp import web
 
-from agent_ui import admin, api_v1, auth, calls_api, console, pages, security, wallboard, ws
+from agent_ui import (
+    admin,
+    api_v1,
+    auth,
+    calls_api,
+    console,
+    history,
+    pages,
+    security,
+    supervisor,
+    wallboard,
+    ws,
+)
 from agent_ui.context import LANG_KEY, SERVICES, UiServices, current_user
 from agent_ui.csrf import csrf_field, csrf_protect, request_token
 from agent_ui.errors import json_error
@@ -100,7 +112,7 @@ def create_app(services: UiServices) -> web.Application:
     app.router.add_post("/api/calls/{id}/disposition", calls_api.disposition)
     app.router.add_static("/static/", _HERE / "static")
     api_v1.setup(app, services.crm)
-    for room in (console, wallboard, admin):
+    for room in (console, wallboard, admin, supervisor, history):
         room.setup(app)
 
     async def close_sockets(_app: web.Application) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from aiohttp import web
@@ -10,6 +10,7 @@ from aiohttp import web
 from agent_ui.hub import ConsoleHub
 from crm_core.calls import CallRecordService
 from crm_core.customers import CustomerService
+from crm_core.kpi.settings import KpiSettings
 from crm_core.ports import Telephony
 from crm_core.sessions import SessionService
 from crm_core.users import UserService, UserView
@@ -32,6 +33,7 @@ class UiServices:
     public_origin: str = ""  # e.g. "https://crm.example.com" behind a TLS proxy; "" = the request's own
     wrapup_seconds: float = 0.0  # [crm].wrapup_seconds: the console counts wrap-up down from it
     wallboard: WallboardHub | None = None  # subscribed to the bus by the composition root
+    kpi: KpiSettings = field(default_factory=KpiSettings)  # [kpi]: how report and wallboard figures are made
 
 
 SERVICES = web.AppKey("services", UiServices)

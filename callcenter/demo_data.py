@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from crm_core.admin.teams import TeamService
 from crm_core.customers import CustomerService
+from crm_core.domain_errors import SYSTEM
 from crm_core.users import UserService, UserView
 
 
@@ -43,17 +45,20 @@ DEMO_CUSTOMERS = (
 )
 
 UNKNOWN_NUMBERS = ("13700000000", "020-38881234")
+DEMO_TEAM = ("support", "客服一组 Support team")  # the demo supervisor's team: their callers and actions
 
 
 async def seed_demo(users: UserService, customers: CustomerService, password: str) -> list[UserView]:
     """Create the demo agents and customers unless they exist; returns the agents."""
+    await TeamService(users.db).ensure(SYSTEM, *DEMO_TEAM)
+    team = DEMO_TEAM[0]
     agents = [
         await users.ensure(
-            a.login, password, a.name, role="agent", interface=a.interface, extension=a.extension
+            a.login, password, a.name, role="agent", interface=a.interface, extension=a.extension, team=team
         )
         for a in DEMO_AGENTS
     ]
-    await users.ensure("supervisor", password, "主管 Supervisor", role="supervisor")
+    await users.ensure("supervisor", password, "主管 Supervisor", role="supervisor", team=team)
     await users.ensure("admin", password, "管理员 Administrator", role="admin")
     for name, company, numbers in DEMO_CUSTOMERS:
         if not await customers.find_ids_by_number(numbers[0]):

@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from aiohttp import web
@@ -24,9 +24,9 @@ from agent_ui.app import create_app
 from agent_ui.context import UiServices
 from agent_ui.hub import ConsoleHub
 from agent_ui.security.throttle import ThrottlePolicy
-from agent_ui.wallboard import WallboardHub
+from agent_ui.wallboard import Thresholds, WallboardHub
 from callcenter.agents import AgentDirectory
-from callcenter.settings import PbxSettings, Settings, parse_window
+from callcenter.settings import PbxSettings, Settings, kpi_rules, parse_window
 from crm_core.admin.services import AdminServices
 from crm_core.audit.service import AuditService
 from crm_core.bus import EventBus
@@ -49,6 +49,8 @@ from crm_core.events import (
     SystemAlarm,
 )
 from crm_core.kb.service import KnowledgeBase
+from crm_core.kpi import CallFact
+from crm_core.kpi import loader as kpi_loader
 from crm_core.migrate import upgrade
 from crm_core.recording.mute import MuteController
 from crm_core.recording.policy import RecordOnAnswer
@@ -119,6 +121,7 @@ class Service:
         self.bus = EventBus()
         self.users = UserService(self.db)
         self.customers = CustomerService(self.db, crm.default_region, crm.default_timezone)
+        self.kpi = kpi_rules(settings)  # one set of KPI rules for reports and the wallboard
         self.crm = build_crm(settings, self.customers)
         self.calls = CallRecordService(self.db, crm.default_region, crm.dispositions)
         self.seat_history = SeatHistoryService(self.db)
@@ -128,7 +131,15 @@ class Service:
             absolute_timeout=timedelta(hours=settings.sessions.absolute_hours),
         )
         self.hub = ConsoleHub(self.users, self.customers)
-        self.wallboard = WallboardHub(self.users, self.customers)
+        wb = settings.wallboard
+        self.wallboard = WallboardHub(
+            self.users,
+            self.customers,
+            thresholds=Thresholds(
+                wb.queue_wait_alert_seconds, wb.service_level_alert_percent, wb.paused_alert_minutes
+            ),
+            kpi=self.kpi,
+        )
         self.users.listeners.append(self.wallboard.users_changed)
         self.directory = AgentDirectory(self.users)
         self.users.listeners.append(self._users_changed)
@@ -187,6 +198,7 @@ class Service:
         self.bus.subscribe("seat-history", self.seat_history.handle, AgentStateChanged)
         self.bus.subscribe("console-hub", self.hub.handle, *CALL_EVENTS, AgentStateChanged, SystemAlarm)
         await self.wallboard.refresh_directory()
+        await self.wallboard.seed_today(self._ended_calls)  # before the PBX links: no call counted twice
         board_events = (*CALL_EVENTS, AgentStateChanged, PbxLinkChanged)
         self.bus.subscribe("wallboard", self.wallboard.handle, *board_events)
         self.bus.subscribe("recordings", self.recordings.on_call_ended, CallEnded)
@@ -207,6 +219,11 @@ class Service:
         self._every(AGENT_REFRESH_SECONDS, self.directory.refresh, "agent-directory")
         self._every(self.settings.crm.escalation_check_seconds, self._escalate, "complaint-escalation")
         self._every(RETENTION_CHECK_SECONDS, self._purge_recordings, "recording-retention")
+
+    async def _ended_calls(self, start: datetime, end: datetime) -> list[CallFact]:
+        """Every ended call begun in [start, end), unscoped: the wallboard's today is the whole center's."""
+        async with self.db.read() as s:
+            return await kpi_loader.calls(s, start, end, [])
 
     async def _users_changed(self) -> None:
         self.hub.forget_agent_cache()
@@ -249,6 +266,7 @@ class Service:
             crm=self.crm,
             wrapup_seconds=self.settings.crm.wrapup_seconds,
             wallboard=self.wallboard,
+            kpi=self.kpi,
         )
         app = create_app(ui)
         sec = self.settings.security

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from crm_core.kpi.settings import KpiSettings as KpiRules
 from ivr.config import IvrConfigError
 from ivr.config import build_config as build_ivr_config
 
@@ -126,6 +127,29 @@ class RecordingsSettings:
 
 
 @dataclass(frozen=True)
+class WallboardSettings:
+    queue_wait_alert_seconds: float = _key(
+        60.0, "Alert when a caller has waited longer than this in a queue (0: off)."
+    )
+    service_level_alert_percent: float = _key(
+        80.0, "Alert when a queue's service level today is under this percent (0: off)."
+    )
+    paused_alert_minutes: float = _key(15.0, "Alert when an agent has been paused longer than this (0: off).")
+
+
+@dataclass(frozen=True)
+class KpiSettings:
+    timezone: str = _key("", "Time zone report intervals and days are cut in (empty: crm.default_timezone).")
+    service_level_seconds: float = _key(20.0, "Service level: % of calls answered within this many seconds.")
+    short_abandon_seconds: float = _key(5.0, "Callers hanging up sooner are short abandons, counted apart.")
+    short_abandons_counted: bool = _key(False, "Count short abandons in offered, abandoned and SL too.")
+    service_level_abandons: str = _key(
+        "after_t", "Unanswered calls in the service level: none, all, or after_t (waited over T)."
+    )
+    fcr_days: int = _key(7, "Days in which a repeat call on the same matter undoes first-contact resolution.")
+
+
+@dataclass(frozen=True)
 class LoggingSettings:
     level: str = _key("INFO", "Log level: DEBUG, INFO, WARNING, ERROR.")
 
@@ -140,6 +164,8 @@ class Settings:
     demo: DemoSettings = field(default_factory=DemoSettings)
     logging: LoggingSettings = field(default_factory=LoggingSettings)
     recordings: RecordingsSettings = field(default_factory=RecordingsSettings)
+    kpi: KpiSettings = field(default_factory=KpiSettings)
+    wallboard: WallboardSettings = field(default_factory=WallboardSettings)
     pbx: list[PbxSettings] = field(default_factory=list)
     # The [ivr] table as written: its flows are validated by ivr.build_config (keys named in errors).
     ivr: dict[str, Any] = field(default_factory=dict)
@@ -158,6 +184,8 @@ SECTIONS: dict[str, type] = {
     "demo": DemoSettings,
     "logging": LoggingSettings,
     "recordings": RecordingsSettings,
+    "kpi": KpiSettings,
+    "wallboard": WallboardSettings,
     "pbx": PbxSettings,
 }
 
@@ -202,7 +230,33 @@ def parse_settings(data: dict[str, Any]) -> Settings:
         raise SettingsError("demo.enabled must be auto, yes or no")
     _check_crm(settings.crm)
     _check_security(settings.security)
+    kpi_rules(settings)
+    _check_wallboard(settings.wallboard)
     return settings
+
+
+def _check_wallboard(wb: WallboardSettings) -> None:
+    for name in ("queue_wait_alert_seconds", "service_level_alert_percent", "paused_alert_minutes"):
+        if getattr(wb, name) < 0:
+            raise SettingsError(f"wallboard.{name} must be 0 (off) or more")
+    if wb.service_level_alert_percent > 100:
+        raise SettingsError("wallboard.service_level_alert_percent must be at most 100")
+
+
+def kpi_rules(settings: Settings) -> KpiRules:
+    """The [kpi] section as crm_core.kpi takes it (time zone defaulted); refuses bad values."""
+    kpi = settings.kpi
+    try:
+        return KpiRules(
+            timezone=kpi.timezone or settings.crm.default_timezone,
+            service_level_seconds=kpi.service_level_seconds,
+            short_abandon_seconds=kpi.short_abandon_seconds,
+            short_abandons_counted=kpi.short_abandons_counted,
+            service_level_abandons=kpi.service_level_abandons,
+            fcr_days=kpi.fcr_days,
+        )
+    except ValueError as exc:
+        raise SettingsError(f"kpi.{exc}") from exc
 
 
 def _check_security(sec: SecuritySettings) -> None:

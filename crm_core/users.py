@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import select
 
@@ -61,6 +62,7 @@ class UserService:
         interface: str | None = None,
         extension: str | None = None,
         language: str = "zh-CN",
+        team: str | None = None,
     ) -> UserView:
         if role not in ROLES:
             raise ValueError(f"role must be one of {ROLES}")
@@ -74,6 +76,7 @@ class UserService:
                 interface=interface,
                 extension=extension,
                 language=language,
+                team=team,
             )
             s.add(user)
             await s.flush()
@@ -85,7 +88,7 @@ class UserService:
         for listener in self.listeners:
             await listener()
 
-    async def ensure(self, login: str, password: str, display_name: str, **fields: str) -> UserView:
+    async def ensure(self, login: str, password: str, display_name: str, **fields: Any) -> UserView:
         """Create the user unless the login exists (demo seeding, first administrator)."""
         existing = await self.by_login(login)
         return existing or await self.create(login, password, display_name, **fields)

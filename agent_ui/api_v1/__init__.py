@@ -10,13 +10,15 @@ from typing import Any
 
 from aiohttp import web
 
-from agent_ui.api_v1 import admin, callbacks, customers, misc, tickets
+from agent_ui.api_v1 import admin, callbacks, calls_history, customers, misc, reports, tickets
 from agent_ui.api_v1.base import Route, wrap
 from agent_ui.api_v1.openapi import document
 from agent_ui.api_v1.services import CRM, CrmServices
 from agent_ui.context import SERVICES
 
 ROUTES: list[Route] = [*customers.ROUTES, *tickets.ROUTES, *callbacks.ROUTES, *misc.ROUTES, *admin.ROUTES]
+ROUTES += calls_history.ROUTES
+ROUTES += reports.ROUTES
 
 
 def setup(app: web.Application, crm: CrmServices | None = None) -> None:

@@ -50,6 +50,14 @@ class TeamService:
             record(s, actor, "team", team.id, "create", None, snapshot(team))
             return TeamView(team.id, team.name, team.label)
 
+    async def ensure(self, actor: Actor, name: str, label: str) -> TeamView:
+        """The team, created unless it exists (demo seeding)."""
+        async with self.db.read() as s:
+            team = await s.scalar(select(Team).where(Team.name == name))
+            if team is not None:
+                return TeamView(team.id, team.name, team.label)
+        return await self.create(actor, name, label)
+
     async def update(self, actor: Actor, team_id: int, label: str) -> TeamView:
         """Only the label changes: the name is what users and other records refer to."""
         label = checks.text("label", label)

@@ -51,6 +51,7 @@ def only(*roles: str, ok: int = PASS, anon: int = 401) -> dict[str, int]:
 ADMINS = only(ADMIN)
 ADMIN_PAGE = only(ADMIN, anon=302)
 SUPERVISING = (SUP_A, SUP_B, ADMIN)
+ACT = team(409, agent_a=403, agent_b=403)  # supervisor actions on team A's agent (who has no phone)
 
 
 @dataclass(frozen=True)
@@ -166,6 +167,19 @@ MATRIX: dict[tuple[str, str], Row] = {
     # supervision
     ("GET", "/wallboard"): Row(only(*SUPERVISING, ok=200, anon=302)),
     ("GET", "/ws/wallboard"): Row(only(*SUPERVISING, ok=101), ws=True),
+    # supervisor actions on team A's agent: agents 403, team B 404, team A / admin reach "no phone" (409)
+    ("POST", "/api/supervisor/spy"): Row(ACT, json=lambda w: {"agent_id": w.owner, "mode": "listen"}),
+    ("POST", "/api/supervisor/pause"): Row(ACT, json=lambda w: {"agent_id": w.owner, "reason": "break"}),
+    ("POST", "/api/supervisor/unpause"): Row(ACT, json=lambda w: {"agent_id": w.owner}),
+    ("POST", "/api/supervisor/logout"): Row(ACT, json=lambda w: {"agent_id": w.owner}),
+    ("GET", "/calls"): Row(only(*SUPERVISING, ok=200, anon=302)),  # call history page
+    ("GET", "/reports"): Row(only(*SUPERVISING, ok=200, anon=302)),
+    ("GET", "/api/v1/calls"): Row(everyone(200), shows=True),  # an agent: their own calls only
+    ("GET", "/api/v1/calls.csv"): Row(everyone(200), shows=True),
+    ("GET", "/api/v1/reports/kpi"): Row(only(*SUPERVISING, ok=200), query=lambda w: {"by": "agent"}),
+    ("GET", "/api/v1/reports/kpi.csv"): Row(only(*SUPERVISING, ok=200), query=lambda w: {"by": "queue"}),
+    ("GET", "/api/v1/reports/agents"): Row(only(*SUPERVISING, ok=200)),
+    ("GET", "/api/v1/reports/agents.csv"): Row(only(*SUPERVISING, ok=200)),
     # what every console needs from the administration
     ("GET", "/api/v1/dispositions"): Row(everyone(200)),
     ("GET", "/api/v1/pause-reasons"): Row(everyone(200)),
