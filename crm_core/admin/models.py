@@ -64,27 +64,24 @@ class QueueMembership(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
 
-class Disposition(Base):
+class _CodeList:
+    """The shape dispositions and pause reasons share: a code, a label per language, on/off, order."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(64), unique=True)
+    label_zh: Mapped[str] = mapped_column(String(128))
+    label_en: Mapped[str] = mapped_column(String(128))
+    active: Mapped[bool] = mapped_column(default=True)
+    sort_order: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Disposition(_CodeList, Base):
     """A wrap-up outcome an agent chooses after a call."""
 
     __tablename__ = "dispositions"
 
-    id: Mapped[int] = mapped_column(primary_key=True)
-    code: Mapped[str] = mapped_column(String(64), unique=True)
-    label_zh: Mapped[str] = mapped_column(String(128))
-    label_en: Mapped[str] = mapped_column(String(128))
-    active: Mapped[bool] = mapped_column(default=True)
-    sort_order: Mapped[int] = mapped_column(Integer, default=0)
 
-
-class PauseReason(Base):
+class PauseReason(_CodeList, Base):
     """Why an agent is paused (break, lunch, training…): shown on the wallboard and in reports."""
 
     __tablename__ = "pause_reasons"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    code: Mapped[str] = mapped_column(String(64), unique=True)
-    label_zh: Mapped[str] = mapped_column(String(128))
-    label_en: Mapped[str] = mapped_column(String(128))
-    active: Mapped[bool] = mapped_column(default=True)
-    sort_order: Mapped[int] = mapped_column(Integer, default=0)
