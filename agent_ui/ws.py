@@ -10,9 +10,9 @@ import logging
 
 from aiohttp import WSMsgType, web
 
+from agent_ui.access import refuse
 from agent_ui.context import SERVICES, SESSION_COOKIE, current_user
 from agent_ui.csrf import same_origin
-from agent_ui.errors import json_error
 
 log = logging.getLogger(__name__)
 HEARTBEAT_SECONDS = 20.0
@@ -35,7 +35,7 @@ async def console_socket(request: web.Request) -> web.StreamResponse:
     assert user is not None
     if not _same_origin(request):
         log.warning("websocket refused: foreign origin user=%s", user.id)
-        return json_error(request, 403, "error.forbidden")
+        return await refuse(request, "origin")  # audited like every refused access
     ws = web.WebSocketResponse(heartbeat=HEARTBEAT_SECONDS, max_msg_size=64 * 1024, timeout=2.0)
     await ws.prepare(request)
     hub = request.app[SERVICES].hub

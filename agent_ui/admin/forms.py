@@ -42,23 +42,32 @@ async def form_data(request: web.Request) -> dict[str, str]:
     return {k: str(v).strip() for k, v in form.items() if k != FORM_FIELD and isinstance(v, str)}
 
 
+MAX_WHOLE = 2**31 - 1
+
+
 def whole(field: str, raw: str | None, default: int | None = None) -> int:
     """A whole number typed into a form; the message names the field when it is not one."""
     if (raw is None or raw == "") and default is not None:
         return default
     try:
-        return int(raw or "")
+        value = int(raw or "")
     except ValueError:
         raise FieldError(field, "number", "must be a whole number") from None
+    if not -MAX_WHOLE <= value <= MAX_WHOLE:  # past what an id or a database integer column holds
+        raise FieldError(field, "number", "must be a whole number")
+    return value
 
 
 def day(field: str, raw: str | None) -> date | None:
     if not raw:
         return None
     try:
-        return date.fromisoformat(raw)
+        value = date.fromisoformat(raw)
     except ValueError:
         raise FieldError(field, "date", "must be a date like 2026-03-01") from None
+    if not 1900 <= value.year <= 9998:  # a day after it must still exist (end of range = next midnight)
+        raise FieldError(field, "date", "must be a date like 2026-03-01")
+    return value
 
 
 def explain(request: web.Request, exc: CrmError) -> dict[str, str]:

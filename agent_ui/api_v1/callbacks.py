@@ -12,6 +12,7 @@ from agent_ui.api_v1.schema import F, query_int
 from agent_ui.api_v1.services import CrmServices
 from agent_ui.dialing import DialRefused, click_to_dial
 from crm_core.callbacks.service import OUTCOMES
+from crm_core.domain_errors import Forbidden
 from crm_core.users import UserView
 
 _ID = F("integer", nullable=True, minimum=1)
@@ -62,7 +63,12 @@ async def get_callback(request: web.Request, crm: CrmServices, user: UserView, _
 
 
 async def delete_callback(request: web.Request, crm: CrmServices, user: UserView, _: Any) -> Any:
-    await crm.recycle.delete("callback", await visible_id(request, crm, user, "delete"), user)
+    row_id = await visible_id(request, crm, user, "delete")
+    if user.role == "agent":  # agents bin only their own work; supervisors and administrators any they see
+        mine = (await crm.callbacks.get(row_id)).to_json()
+        if user.id not in (mine.get("owner_id"), mine.get("created_by")):
+            raise Forbidden("only its owner, a supervisor or an administrator may delete this")
+    await crm.recycle.delete("callback", row_id, user)
     return {"deleted": True}
 
 

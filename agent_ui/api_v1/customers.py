@@ -72,7 +72,9 @@ async def patch_customer(request: web.Request, crm: CrmServices, user: UserView,
 
 
 async def delete_customer(request: web.Request, crm: CrmServices, user: UserView, _: Any) -> Any:
-    await crm.recycle.delete("customer", await visible_id(request, crm, user, "delete"), user)
+    customer_id = await visible_id(request, crm, user, "delete")
+    await crm.profiles.check_editable(customer_id, user)  # seeing a customer is not owning it
+    await crm.recycle.delete("customer", customer_id, user)
     return {"deleted": True}
 
 

@@ -10,6 +10,7 @@ from agent_ui.api_v1.base import PAGING, Route, page, paging, path_id
 from agent_ui.api_v1.call_link import CALL_LINK, link_call
 from agent_ui.api_v1.schema import F, query_int
 from agent_ui.api_v1.services import CrmServices
+from crm_core.domain_errors import Forbidden
 from crm_core.tickets.lifecycle import PRIORITIES, SEVERITIES, TRANSITIONS
 from crm_core.users import UserView
 
@@ -84,7 +85,12 @@ async def patch_request(request: web.Request, crm: CrmServices, user: UserView, 
 
 
 async def delete_request(request: web.Request, crm: CrmServices, user: UserView, _: Any) -> Any:
-    await crm.recycle.delete("service_request", await visible_id(request, crm, user, "delete"), user)
+    row_id = await visible_id(request, crm, user, "delete")
+    if user.role == "agent":  # agents bin only their own work; supervisors and administrators any they see
+        mine = (await crm.tickets.get(row_id)).to_json()
+        if user.id not in (mine.get("owner_id"), mine.get("created_by")):
+            raise Forbidden("only its owner, a supervisor or an administrator may delete this")
+    await crm.recycle.delete("service_request", row_id, user)
     return {"deleted": True}
 
 

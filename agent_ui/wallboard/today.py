@@ -6,7 +6,8 @@ call records at start-up and then kept from each CallEnded on the bus (each live
 counted once, by PBX + call id, so a resynced end is not counted twice). "Today" is the
 calendar day in the [kpi] time zone; a call belongs to the day it reached the queue, as in
 the reports. The counting is crm_core.kpi's own ``Tally`` with the same ``KpiSettings``, so
-the wallboard and the reports always agree on every figure.
+the wallboard agrees with an administrator's report of the day (the whole center's queues);
+a supervisor's report counts only their team's share of a queue shared with other teams.
 """
 
 from __future__ import annotations

@@ -44,8 +44,9 @@ async def wallboard_socket(request: web.Request) -> web.StreamResponse:
         heartbeat=HEARTBEAT_SECONDS, max_msg_size=MAX_INBOUND_BYTES, timeout=2.0, compress=False
     )
     await ws.prepare(request)
-    screen = hub.attach(ws, audience_for(user.role, team_of(user)), user.id)
-    keeper = asyncio.create_task(_keep_session(request, ws), name="wallboard-session")
+    audience = audience_for(user.role, team_of(user))
+    screen = hub.attach(ws, audience, user.id)
+    keeper = asyncio.create_task(_keep_session(request, ws, audience.key), name="wallboard-session")
     try:
         async for msg in ws:
             if msg.type == WSMsgType.TEXT and msg.data == "ping":
@@ -56,9 +57,10 @@ async def wallboard_socket(request: web.Request) -> web.StreamResponse:
     return ws
 
 
-async def _keep_session(request: web.Request, ws: web.WebSocketResponse) -> None:
+async def _keep_session(request: web.Request, ws: web.WebSocketResponse, audience: str) -> None:
     """A wallboard stays open all day: it keeps its session alive, and closes when the session
-    ends or its user may no longer supervise (deactivated, or made an agent)."""
+    ends or its user may no longer see what it shows (deactivated, made an agent, moved to another
+    team, no longer an administrator); the screen reconnects with what they may see now."""
     services = request.app[SERVICES]
     token = request.cookies.get(SESSION_COOKIE)
     while not ws.closed:
@@ -67,4 +69,7 @@ async def _keep_session(request: web.Request, ws: web.WebSocketResponse) -> None
         user = await services.users.by_id(user_id) if user_id else None
         if user is None or not user.active or user.role not in SUPERVISING:
             await ws.close(code=4401, message=b"session ended")
+            return
+        if audience_for(user.role, team_of(user)).key != audience:
+            await ws.close(code=4409, message=b"role or team changed")
             return

@@ -14,7 +14,7 @@ from sqlalchemy import Select, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from crm_core.access.rules import customer_condition, restricted
+from crm_core.access.rules import customer_condition, people, restricted, sees_everything
 from crm_core.audit.service import record, snapshot
 from crm_core.call_links import CallRef, link_call
 from crm_core.contacts.models import CustomerEmail, CustomerNote, CustomerShare, CustomerTag
@@ -116,12 +116,18 @@ class CustomerProfiles:
         async with self.db.write() as s:
             customer = await _live(s, customer_id)
             await _may_edit(s, customer, actor)
+            await _may_reassign(s, customer, actor, changes)
             before = {**snapshot(customer), **await _lists(s, customer_id)}
             await self._apply(s, customer, changes)
             await s.flush()
             after = {**snapshot(customer), **await _lists(s, customer_id)}
             record(s, actor, "customer", customer_id, "update", before, after)
             return await self._view(s, customer)
+
+    async def check_editable(self, customer_id: int, actor: Actor) -> None:
+        """Raise Forbidden unless actor may change (or bin) the customer: seeing is not enough."""
+        async with self.db.read() as s:
+            await _may_edit(s, await _live(s, customer_id), actor)
 
     async def _apply(self, s: AsyncSession, customer: Customer, changes: dict[str, Any]) -> None:
         if "name" in changes and not str(changes["name"]).strip():
@@ -219,8 +225,11 @@ class CustomerProfiles:
 
 
 async def _may_edit(s: AsyncSession, customer: Customer, actor: Actor) -> None:
-    """Agents edit pooled customers, their own, and those shared with them; supervisors any."""
-    if actor.role != "agent" or customer.owner_id in (None, actor.id):
+    """Agents edit pooled customers, their own, and those shared with them; supervisors also their
+    team's; administrators (and the system) any. Seeing a customer (it called you) is not owning it."""
+    if sees_everything(actor) or customer.owner_id in (None, actor.id):
+        return
+    if actor.role == "supervisor" and await _in_team(s, actor, customer.owner_id):
         return
     shared = await s.scalar(
         select(CustomerShare.id).where(
@@ -229,6 +238,22 @@ async def _may_edit(s: AsyncSession, customer: Customer, actor: Actor) -> None:
     )
     if shared is None:
         raise Forbidden("this customer belongs to another agent and is not shared with you")
+
+
+async def _may_reassign(s: AsyncSession, customer: Customer, actor: Actor, changes: dict[str, Any]) -> None:
+    """Giving a customer to someone else (or to the pool) moves it between people and teams:
+    administrators may; a supervisor only within their team; an agent never (they claim from the pool)."""
+    if "owner_id" not in changes or changes["owner_id"] == customer.owner_id or sees_everything(actor):
+        return
+    if actor.role == "supervisor":
+        owners = [o for o in (customer.owner_id, changes["owner_id"]) if o is not None]
+        if all([await _in_team(s, actor, o) for o in owners]):
+            return
+    raise Forbidden("only an administrator, or the supervisor of the team, may change a customer's owner")
+
+
+async def _in_team(s: AsyncSession, actor: Actor, user_id: int) -> bool:
+    return await s.scalar(select(User.id).where(User.id == user_id, User.id.in_(people(actor)))) is not None
 
 
 async def _live(s: AsyncSession, customer_id: int, lock: bool = False) -> Customer:

@@ -15,6 +15,7 @@ from sqlalchemy import ColumnElement, String, and_, func, or_, select, type_coer
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from crm_core.callbacks.models import Callback, CallbackAttempt
+from crm_core.domain_errors import Invalid
 from crm_core.kpi.facts import LOGGED_OUT, CallbackFact, CallFact, RequestWindow, SeatSpan, caller_key
 from crm_core.models import CallRecord, SeatState, User
 from crm_core.tickets.models import ServiceRequest
@@ -76,11 +77,17 @@ async def users(s: AsyncSession, where: Where) -> list[tuple[int, str, str | Non
     return [tuple(row) for row in await _rows(s, query)]  # type: ignore[misc]
 
 
+MAX_CALLS = 500_000  # a report reads its calls into memory: past this, a narrower range is asked for
+
+
 async def calls(s: AsyncSession, start: datetime, end: datetime, where: Where) -> list[CallFact]:
-    """Calls that started in [start, end) and are over."""
-    query = select(*_CALL_COLUMNS).where(
-        _in_range(CallRecord.started_at, start, end), CallRecord.outcome.is_not(None), *where
-    )
+    """Calls that started in [start, end) and are over; Invalid("to") when there are too many to
+    read at once (a quarter of a busy center), so one report can never exhaust the service's memory."""
+    conditions = (_in_range(CallRecord.started_at, start, end), CallRecord.outcome.is_not(None), *where)
+    count = await s.scalar(select(func.count()).select_from(CallRecord).where(*conditions)) or 0
+    if count > MAX_CALLS:
+        raise Invalid("to", f"the range holds {count} calls, more than {MAX_CALLS}: choose a shorter one")
+    query = select(*_CALL_COLUMNS).where(*conditions)
     return [_call(row) for row in await _rows(s, query)]
 
 

@@ -51,7 +51,7 @@ def parse_when(name: str, raw: str, zone: ZoneInfo, end_of_day: bool = False) ->
             when = datetime.combine(day, time(0), tzinfo=zone)
         else:
             when = datetime.fromisoformat(text)
-    except ValueError:
+    except (ValueError, OverflowError):  # 9999-12-31 as an end date has no next midnight
         raise Invalid(name, "must be an ISO 8601 date or date-time") from None
     if not YEARS[0] <= when.year <= YEARS[1]:
         raise Invalid(name, f"must be between the years {YEARS[0]} and {YEARS[1]}")

@@ -41,9 +41,9 @@ class Crm:
 async def make_crm(db: Database) -> Crm:
     clock = Clock(datetime(2026, 3, 2, 2, 0, tzinfo=UTC))  # 10:00 in Beijing, a Monday
     users = UserService(db)
-    agent = await users.create("a1", "pw", "Agent One")
+    agent = await users.create("a1", "pw", "Agent One", team="T1")  # the supervisor's team
     other = await users.create("a2", "pw", "Agent Two")
-    sup = await users.create("sup", "pw", "Supervisor", role="supervisor")
+    sup = await users.create("sup", "pw", "Supervisor", role="supervisor", team="T1")
     admin = await users.create("root", "pw", "Admin", role="admin")
     customers = CustomerService(db, "CN")
     return Crm(

@@ -7,6 +7,7 @@ import pytest
 from crm_core.audit.service import AuditService
 from crm_core.contacts.timeline import Timeline
 from crm_core.domain_errors import Conflict, Forbidden, Invalid
+from crm_core.users import UserService
 from tests.crm.support import Crm
 
 
@@ -115,6 +116,27 @@ async def test_only_owner_shared_agents_and_supervisors_edit_an_owned_customer(c
     await crm.profiles.share(cid, crm.other.id, crm.agent)
     assert (await crm.profiles.update(cid, {"region": "shared"}, crm.other)).region == "shared"
     assert (await crm.profiles.update(cid, {"region": "boss"}, crm.supervisor)).region == "boss"
+    stranger = await UserService(crm.customers.db).create(
+        "sup2", "pw", "Other boss", role="supervisor", team="T2"
+    )
+    with pytest.raises(Forbidden):  # another team's supervisor: seeing is not owning
+        await crm.profiles.update(cid, {"region": "theirs"}, stranger)
+
+
+async def test_only_an_administrator_or_the_teams_supervisor_gives_a_customer_away(crm: Crm) -> None:
+    cid = await crm.customers.create("Kept", ["13800138015"])
+    await crm.profiles.claim(cid, crm.agent)
+    await crm.profiles.share(cid, crm.other.id, crm.agent)
+    for owner in (
+        None,
+        crm.other.id,
+    ):  # a shared agent may edit, not give the customer to the pool or to themselves
+        with pytest.raises(Forbidden):
+            await crm.profiles.update(cid, {"owner_id": owner}, crm.other)
+    with pytest.raises(Forbidden):  # the supervisor may not move it out of their team
+        await crm.profiles.update(cid, {"owner_id": crm.other.id}, crm.supervisor)
+    assert (await crm.profiles.update(cid, {"owner_id": None}, crm.supervisor)).owner_id is None
+    assert (await crm.profiles.update(cid, {"owner_id": crm.other.id}, crm.admin)).owner_id == crm.other.id
 
 
 async def test_card_shows_open_requests_and_callbacks_not_closed_ones(crm: Crm) -> None:
