@@ -6,11 +6,16 @@ carries the session's CSRF token, so the client is given it as a default header.
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import aiohttp
+import pytest
 
+from callcenter.service import Service
 from tests.e2e.conftest import PASSWORD
+
+Client = Callable[[str], Awaitable[aiohttp.ClientSession]]
 
 
 async def sign_in(
@@ -22,3 +27,21 @@ async def sign_in(
         body = await resp.json()
     http.headers["X-CSRF-Token"] = body["csrf_token"]
     return body
+
+
+@pytest.fixture
+async def client(service: Service) -> AsyncIterator[Client]:
+    """Signed-in HTTP clients against the e2e service (session cookie and CSRF header), one per login."""
+    sessions: list[aiohttp.ClientSession] = []
+
+    async def open_session(login: str) -> aiohttp.ClientSession:
+        http = aiohttp.ClientSession(
+            base_url=f"http://127.0.0.1:{service.web_port}", cookie_jar=aiohttp.CookieJar(unsafe=True)
+        )
+        sessions.append(http)
+        await sign_in(http, "", login, PASSWORD)
+        return http
+
+    yield open_session
+    for http in sessions:
+        await http.close()

@@ -3,39 +3,15 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
-import aiohttp
-import pytest
-
-from callcenter.service import Service
 from pbxsim.ami_server import AmiServer
 from pbxsim.pbx import Pbx
 from pbxsim.scenarios import queue_call
 from tests.e2e.conftest import PASSWORD, Console, ami, open_console, pbx, service  # noqa: F401  (shared service fixtures)
-from tests.signin import sign_in
+from tests.signin import Client, client  # noqa: F401  (shared fixture)
 
 AGENT_1001, AGENT_1002 = "Local/1001@agents/n", "Local/1002@agents/n"
-Client = Callable[[str], Awaitable[aiohttp.ClientSession]]
-
-
-@pytest.fixture
-async def client(service: Service) -> AsyncIterator[Client]:  # noqa: F811
-    """Signed-in HTTP clients (session cookie and CSRF header), one per login asked for."""
-    sessions: list[aiohttp.ClientSession] = []
-
-    async def open_session(login: str) -> aiohttp.ClientSession:
-        http = aiohttp.ClientSession(
-            base_url=f"http://127.0.0.1:{service.web_port}", cookie_jar=aiohttp.CookieJar(unsafe=True)
-        )
-        sessions.append(http)
-        await sign_in(http, "", login, PASSWORD)
-        return http
-
-    yield open_session
-    for http in sessions:
-        await http.close()
 
 
 def sent(ami: AmiServer, action: str) -> list[dict[str, str]]:  # noqa: F811

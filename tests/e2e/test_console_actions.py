@@ -2,40 +2,26 @@
 
 from __future__ import annotations
 
-import aiohttp
 import pytest
 
 from callcenter.service import Service
 from pbxsim.ami_server import AmiServer
 from pbxsim.pbx import Pbx
 from pbxsim.scenarios import queue_call
-from tests.e2e.conftest import PASSWORD, eventually
-from tests.signin import sign_in
-
-
-@pytest.fixture
-async def signed_in(service: Service):
-    sessions: list[aiohttp.ClientSession] = []
-
-    async def open_session(login: str) -> aiohttp.ClientSession:
-        http = aiohttp.ClientSession(
-            base_url=f"http://127.0.0.1:{service.web_port}", cookie_jar=aiohttp.CookieJar(unsafe=True)
-        )
-        sessions.append(http)
-        await sign_in(http, "", login, PASSWORD)
-        return http
-
-    yield open_session
-    for http in sessions:
-        await http.close()
+from tests.e2e.conftest import eventually
+from tests.signin import client  # noqa: F401  (shared fixture)
 
 
 async def test_click_to_dial_rings_the_agent_then_the_customer_and_pops_their_card(
-    service: Service, ami: AmiServer, pbx: Pbx, open_console, signed_in
+    service: Service,
+    ami: AmiServer,
+    pbx: Pbx,
+    open_console,
+    client,  # noqa: F811
 ) -> None:
     await service.customers.create("王小明", ["13800138000"], company="北京示例科技")
     console = await open_console("agent1001")
-    http = await signed_in("agent1001")
+    http = await client("agent1001")
     async with http.post("/api/calls/dial", json={"number": "138 0013 8000"}) as resp:
         assert resp.status == 202
         call_id = (await resp.json())["call_id"]
@@ -50,18 +36,23 @@ async def test_click_to_dial_rings_the_agent_then_the_customer_and_pops_their_ca
 
 @pytest.mark.parametrize("number", ["", "abc", "12\r\nAction: Command", "1" * 40])
 async def test_click_to_dial_refuses_what_is_not_a_number_and_sends_nothing(
-    service: Service, ami: AmiServer, signed_in, number: str
+    service: Service,
+    ami: AmiServer,
+    client,  # noqa: F811
+    number: str,
 ) -> None:
-    http = await signed_in("agent1001")
+    http = await client("agent1001")
     async with http.post("/api/calls/dial", json={"number": number}) as resp:
         assert resp.status == 400 and (await resp.json())["field"] == "number"
     assert not [a for a in ami.received_actions if a.get("Action") == "Originate"]
 
 
 async def test_click_to_dial_with_the_pbx_down_is_503_with_retry_after(
-    service: Service, ami: AmiServer, signed_in
+    service: Service,
+    ami: AmiServer,
+    client,  # noqa: F811
 ) -> None:
-    http = await signed_in("agent1001")
+    http = await client("agent1001")
     await ami.stop()
     await eventually(lambda: not service.pbx_links["test"].connected, within=10)
     async with http.post("/api/calls/dial", json={"number": "13800138000"}) as resp:
@@ -70,7 +61,10 @@ async def test_click_to_dial_with_the_pbx_down_is_503_with_retry_after(
 
 
 async def test_disposition_is_the_agents_own_choice_and_ends_wrap_up(
-    service: Service, pbx: Pbx, open_console, signed_in
+    service: Service,
+    pbx: Pbx,
+    open_console,
+    client,  # noqa: F811
 ) -> None:
     console = await open_console("agent1001")
     result = await queue_call(
@@ -83,10 +77,10 @@ async def test_disposition_is_the_agents_own_choice_and_ends_wrap_up(
     assert record is not None
     url = f"/api/calls/{record.id}/disposition"
 
-    other = await signed_in("agent1002")
+    other = await client("agent1002")
     async with other.post(url, json={"disposition": "sales"}) as resp:
         assert resp.status == 404  # not their call: not even confirmed to exist
-    mine = await signed_in("agent1001")
+    mine = await client("agent1001")
     async with mine.post(url, json={"disposition": "made-up"}) as resp:
         assert resp.status == 400 and (await resp.json())["field"] == "disposition"
     async with mine.post(url, json={"disposition": "sales"}) as resp:
