@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
-from datetime import datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 from aiohttp import web
@@ -49,8 +49,7 @@ from crm_core.events import (
     SystemAlarm,
 )
 from crm_core.kb.service import KnowledgeBase
-from crm_core.kpi import CallFact
-from crm_core.kpi import loader as kpi_loader
+from crm_core.kpi.service import KpiReports
 from crm_core.migrate import upgrade
 from crm_core.recording.mute import MuteController
 from crm_core.recording.policy import RecordOnAnswer
@@ -198,7 +197,9 @@ class Service:
         self.bus.subscribe("seat-history", self.seat_history.handle, AgentStateChanged)
         self.bus.subscribe("console-hub", self.hub.handle, *CALL_EVENTS, AgentStateChanged, SystemAlarm)
         await self.wallboard.refresh_directory()
-        await self.wallboard.seed_today(self._ended_calls)  # before the PBX links: no call counted twice
+        await self.wallboard.seed_today(
+            KpiReports(self.db, self.kpi).ended_calls
+        )  # before the PBX links: no call counted twice
         board_events = (*CALL_EVENTS, AgentStateChanged, PbxLinkChanged)
         self.bus.subscribe("wallboard", self.wallboard.handle, *board_events)
         self.bus.subscribe("recordings", self.recordings.on_call_ended, CallEnded)
@@ -219,11 +220,6 @@ class Service:
         self._every(AGENT_REFRESH_SECONDS, self.directory.refresh, "agent-directory")
         self._every(self.settings.crm.escalation_check_seconds, self._escalate, "complaint-escalation")
         self._every(RETENTION_CHECK_SECONDS, self._purge_recordings, "recording-retention")
-
-    async def _ended_calls(self, start: datetime, end: datetime) -> list[CallFact]:
-        """Every ended call begun in [start, end), unscoped: the wallboard's today is the whole center's."""
-        async with self.db.read() as s:
-            return await kpi_loader.calls(s, start, end, [])
 
     async def _users_changed(self) -> None:
         self.hub.forget_agent_cache()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, select
@@ -20,6 +21,7 @@ from crm_core.db import Database
 from crm_core.domain_errors import Actor, Clock, NotFound, utc_clock
 from crm_core.kpi import loader
 from crm_core.kpi.agents import agent_rows
+from crm_core.kpi.facts import CallFact
 from crm_core.kpi.fcr import RepeatFinder
 from crm_core.kpi.report import KpiData, KpiQuery, kpi_report
 from crm_core.kpi.scope import attempt_scope, call_scope, span_scope, user_scope
@@ -49,6 +51,11 @@ class KpiReports:
         self.db = db
         self.settings = settings or KpiSettings()
         self.clock = clock
+
+    async def ended_calls(self, start: datetime, end: datetime) -> list[CallFact]:
+        """Every ended call begun in [start, end), unscoped: what the wallboard's "today" is seeded from."""
+        async with self.db.read() as s:
+            return await loader.calls(s, start, end, [])
 
     async def kpi(self, viewer: Actor, query: KpiQuery, filters: Filters = Filters()) -> KpiReport:
         data, _agents = await self._load(viewer, query, filters, with_fcr=True)
