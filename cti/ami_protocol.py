@@ -29,6 +29,7 @@ log = logging.getLogger(__name__)
 
 EOL = "\r\n"
 BANNER = "Asterisk Call Manager/"
+MAX_BANNER = 200  # characters; Asterisk's banner is about 30
 
 
 class Utf8AmiProtocol(AMIProtocol):
@@ -59,9 +60,13 @@ class Utf8AmiProtocol(AMIProtocol):
                 self.handle_message(message)
 
     def _take_banner(self) -> bool:
-        """Consume the one-line banner; False while it is still incomplete."""
-        if EOL not in self._buffer:
-            return len(self._buffer) > 200 and self._no_banner()
+        """Consume the one-line banner; False while it is still incomplete.
+
+        Only the first MAX_BANNER characters are searched for its end, so a longer line is
+        "no banner" however the bytes were cut into reads (found by tests/fuzz).
+        """
+        if self._buffer.find(EOL, 0, MAX_BANNER + len(EOL)) < 0:
+            return len(self._buffer) >= MAX_BANNER + len(EOL) and self._no_banner()
         if not self._buffer.startswith(BANNER):
             return self._no_banner()
         line, _, self._buffer = self._buffer.partition(EOL)

@@ -14,6 +14,7 @@ LANGUAGES = ("zh", "en")
 _DIGIT = re.compile(r"^[0-9*#]$")
 _PROMPT = re.compile(r"^[A-Za-z0-9_./-]{1,120}$")
 _NAME = re.compile(r"^[A-Za-z0-9_:.,@/-]{1,64}$")  # queue names and reasons go into the dialplan
+# fullmatch, not match: "$" also matches before a trailing newline (a line break in an AGI command).
 
 
 class IvrConfigError(ValueError):
@@ -180,7 +181,7 @@ def _node(where: str, name: str, raw: Any) -> Node:
     if unknown:
         raise _fail(where, f"{unknown[0]}: unknown key")
     for key in ("prompt", "invalid", "confirm", "thanks", "sorry"):
-        if raw.get(key) and not _PROMPT.match(str(raw[key])):
+        if raw.get(key) and not _PROMPT.fullmatch(str(raw[key])):
             raise _fail(where, f"{key}: not a sound file name: {raw[key]!r}")
     needs_prompt = kind in ("menu", "identify", "sr_status", "survey")
     if needs_prompt and not raw.get("prompt"):
@@ -206,7 +207,7 @@ def _choices(where: str, raw: Any, kind: str) -> dict[str, str]:
     seen: dict[str, str] = {}
     for digit, target in raw.items():
         key = str(digit).strip()
-        if not _DIGIT.match(key):
+        if not _DIGIT.fullmatch(key):
             raise _fail(where, f"choices.{digit}: a choice is one key 0-9, * or #")
         if key in seen:
             raise _fail(where, f"choices.{key}: duplicate digit")
@@ -221,7 +222,7 @@ def _check_kind(where: str, node: Node) -> None:
         raise _fail(where, "queue: missing queue name")
     for key in ("queue", "reason"):
         value = getattr(node, key)
-        if value and not _NAME.match(value):
+        if value and not _NAME.fullmatch(value):
             raise _fail(where, f"{key}: letters, digits and _:.,@/- only, at most 64: {value!r}")
     if node.type == "identify" and node.kind not in ("customer", "request"):
         raise _fail(where, "kind: must be customer or request")
