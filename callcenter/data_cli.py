@@ -2,6 +2,10 @@
 
 Messages are printed in the operator's language (LANG starting with "zh": Chinese, else English),
 from the same catalogs as the web pages (agent_ui/locales/*/data_rights.po).
+export/erase never migrate the database they are pointed at: a schema that is not current is
+refused with a message. A restore reads the tombstones (data_erasures) of the database it
+replaces first, and afterwards erases again everyone those and the restored database's own
+tombstones name: restoring an older backup never brings an erased person back.
 """
 
 from __future__ import annotations
@@ -11,15 +15,19 @@ import asyncio
 import os
 import sys
 from pathlib import Path
-from typing import TextIO
+from typing import Any, TextIO
+
+from sqlalchemy import select
+from sqlalchemy.exc import SQLAlchemyError
 
 from agent_ui.i18n import translate
-from callcenter.backup import BackupError, backup, restore
+from callcenter.backup import BackupError, backup, restore, sqlite_path
 from callcenter.settings import Settings
-from crm_core.data_rights.service import DataRights
+from crm_core.data_rights.models import Erasure
+from crm_core.data_rights.service import DataRights, erasure_json
 from crm_core.db import Database
 from crm_core.domain_errors import SYSTEM, Conflict, NotFound
-from crm_core.migrate import upgrade
+from crm_core.migrate import current_revision, head_revision, upgrade
 from recordings.store import RecordingStore
 
 COMMANDS = ("export-customer", "erase-customer", "backup", "restore")
@@ -49,7 +57,10 @@ def say(key: str, stream: TextIO | None = None, **fields: object) -> None:
 
 def run(settings: Settings, args: argparse.Namespace) -> int:
     if args.command in ("backup", "restore"):
+        earlier: list[dict[str, Any]] = []
         try:
+            if args.command == "restore":  # before the file is replaced: whom it says were erased
+                earlier = asyncio.run(tombstones(settings.database.url))
             if args.command == "backup":
                 done = backup(settings.database.url, args.dest, args.force)
             else:
@@ -58,6 +69,8 @@ def run(settings: Settings, args: argparse.Namespace) -> int:
             say(exc.key, sys.stderr, **exc.fields)
             return 1
         say(done.key, **done.fields)
+        if args.command == "restore":
+            say("data_rights.cli.erasures_reapplied", count=asyncio.run(_reapply(settings, earlier)))
         return 0
     if args.command == "erase-customer" and not args.yes and not _confirmed(args.id):
         say("data_rights.cli.erase_cancelled", sys.stderr)
@@ -70,12 +83,49 @@ def _confirmed(customer_id: int) -> bool:
     return sys.stdin.readline().strip() == str(customer_id)
 
 
+def _rights(settings: Settings, db: Database) -> DataRights:
+    rec = settings.recordings
+    return DataRights(db, RecordingStore(Path(rec.store_dir), Path(rec.spool_dir)))
+
+
+async def tombstones(url: str) -> list[dict[str, Any]]:
+    """The erasures a database records; none when there is no database (or no such table) yet."""
+    path = sqlite_path(url)
+    if path is not None and (not path.is_file() or path.stat().st_size == 0):
+        return []  # do not create the file by looking
+    db = Database(url)
+    try:
+        async with db.read() as s:
+            return [erasure_json(t) for t in await s.scalars(select(Erasure).order_by(Erasure.customer_id))]
+    except (SQLAlchemyError, OSError):
+        return []
+    finally:
+        await db.dispose()
+
+
+async def _reapply(settings: Settings, earlier: list[dict[str, Any]]) -> int:
+    """Erase again, in the restored database, everyone erased before (in it or in the one replaced)."""
+    restored = await tombstones(settings.database.url)
+    tombs = list({t["customer_id"]: t for t in [*restored, *earlier]}.values())
+    if not tombs:
+        return 0
+    db = Database(settings.database.url)
+    try:
+        if await current_revision(db) != head_revision():
+            await upgrade(db)  # an older backup: the service would migrate it at start anyway
+        return await _rights(settings, db).reapply(sorted(tombs, key=lambda t: t["customer_id"]))
+    finally:
+        await db.dispose()
+
+
 async def _customer(settings: Settings, args: argparse.Namespace) -> int:
     db = Database(settings.database.url)
-    rec = settings.recordings
-    rights = DataRights(db, RecordingStore(Path(rec.store_dir), Path(rec.spool_dir)))
+    rights = _rights(settings, db)
     try:
-        await upgrade(db)
+        current, head = await current_revision(db), head_revision()
+        if current != head:
+            say("data_rights.cli.schema_not_current", sys.stderr, current=current or "-", head=head)
+            return 1
         if args.command == "export-customer":
             result = await rights.export(args.id, args.dir, SYSTEM)
             say("data_rights.cli.exported", id=args.id, path=result.path, files=len(result.files))

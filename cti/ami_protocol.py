@@ -12,6 +12,9 @@ panoramisk 1.4 is a good AMI codec but its connection handling does not fit us:
   pings without checking the answer. ``LinkManager`` keeps only the codec and
   dispatch parts; ``cti.ami_link.AmiLink`` owns connecting, login, liveness
   and back-off.
+- A stream that never ends a frame would grow the buffer forever (and, rescanned
+  on every read, take seconds per MiB): a frame past MAX_FRAME closes the link,
+  which AmiLink then reconnects like any other loss.
 """
 
 from __future__ import annotations
@@ -30,6 +33,8 @@ log = logging.getLogger(__name__)
 EOL = "\r\n"
 BANNER = "Asterisk Call Manager/"
 MAX_BANNER = 200  # characters; Asterisk's banner is about 30
+FRAME_END = EOL + EOL
+MAX_FRAME = 64 * 1024  # characters; the largest real frame (a long variable dump) is a few KiB
 
 
 class Utf8AmiProtocol(AMIProtocol):
@@ -50,14 +55,40 @@ class Utf8AmiProtocol(AMIProtocol):
         self._manager.attach(self)
 
     def data_received(self, data: bytes) -> None:
-        self._buffer += self._decoder.decode(data)
-        if self.version is None and not self._take_banner():
+        if self.closed:
             return
-        *frames, self._buffer = self._buffer.split(EOL + EOL)
+        seen = len(self._buffer)
+        self._buffer += self._decoder.decode(data)
+        if self.version is None:
+            if not self._take_banner():
+                return
+            seen = 0
+        # Search only the new tail (and the 3 characters before it a separator may straddle):
+        # rescanning the whole buffer on every read made a stream with no frame end quadratic.
+        if self._buffer.find(FRAME_END, max(0, seen - len(FRAME_END) + 1)) < 0:
+            self._check_size(self._buffer, len(FRAME_END))
+            return
+        *frames, self._buffer = self._buffer.split(FRAME_END)
         for frame in frames:
+            if not self._check_size(frame):
+                return
             message = Message.from_line(frame.strip())
             if message is not None:
                 self.handle_message(message)
+        self._check_size(self._buffer, len(FRAME_END))
+
+    def _check_size(self, text: str, slack: int = 0) -> bool:
+        """False (and the link closed) past MAX_FRAME: no PBX sends that, a broken peer might forever.
+
+        `slack` lets a frame of MAX_FRAME wait for the rest of its separator, so whether it is
+        refused never depends on where TCP cut the stream.
+        """
+        if len(text) <= MAX_FRAME + slack:
+            return True
+        log.error("AMI frame longer than %d characters: closing the connection", MAX_FRAME)
+        self._buffer = ""
+        self._manager.close(f"a frame longer than {MAX_FRAME} characters")  # the link reconnects
+        return False
 
     def _take_banner(self) -> bool:
         """Consume the one-line banner; False while it is still incomplete.

@@ -58,6 +58,9 @@ class RecordingStore:
     async def remove(self, path: str) -> bool:
         return await asyncio.to_thread(self.remove_sync, path)
 
+    async def discard(self, source_name: str) -> bool:
+        return await asyncio.to_thread(self.discard_sync, source_name)
+
     def locate(self, path: str) -> Path:
         """The absolute path; refuses anything that would leave the store root."""
         full = (self.root / path).resolve()
@@ -132,6 +135,16 @@ class RecordingStore:
                 return digest.hexdigest()
         except FileNotFoundError:
             return None
+
+    def discard_sync(self, source_name: str) -> bool:
+        """Remove spool/source_name (only a plain file name: nothing outside the spool)."""
+        if not SAFE_NAME.fullmatch(source_name):
+            return False
+        try:
+            (self.spool / source_name).unlink()
+        except FileNotFoundError:
+            return False
+        return True
 
     def remove_sync(self, path: str) -> bool:
         try:

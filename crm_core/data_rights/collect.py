@@ -26,10 +26,11 @@ async def collect(s: AsyncSession, customer: Customer, fp: Footprint) -> dict[st
     """The export document; every list ordered by id so the same data gives the same bytes."""
     cid = customer.id
     calls = await _with_children(s, CallRecord, fp.calls, CallAgent, "call_record_id", "agents")
-    requests = await _with_children(s, ServiceRequest, fp.requests, TicketStep, "request_id", "steps")
+    request_ids = sorted(fp.requests + fp.contact_requests)  # a company's request they were the contact of
+    requests = await _with_children(s, ServiceRequest, request_ids, TicketStep, "request_id", "steps")
     callbacks = await _with_children(s, Callback, fp.callbacks, CallbackAttempt, "callback_id", "attempts")
     entries = await _with_children(s, CampaignEntry, fp.entries, CampaignAttempt, "entry_id", "attempts")
-    audit = await _rows(s, AuditEntry, AuditEntry.id.in_(fp.audit))
+    audit = await _rows(s, AuditEntry, AuditEntry.id.in_(fp.linked_audit))  # never a row merely naming them
     return {
         "customer": snapshot(customer),
         "phones": await _rows(s, CustomerPhone, CustomerPhone.customer_id == cid),
@@ -44,7 +45,7 @@ async def collect(s: AsyncSession, customer: Customer, fp: Footprint) -> dict[st
         "survey_answers": [_pick(c, SURVEY_FIELDS) for c in calls if c["survey_score"] is not None],
         "recordings": await _rows(s, Recording, Recording.id.in_(fp.recordings)),
         "campaign_entries": entries,
-        "do_not_call": await _rows(s, DoNotCall, DoNotCall.e164.in_(fp.numbers), key="e164"),
+        "do_not_call": await _rows(s, DoNotCall, DoNotCall.e164.in_(fp.own_numbers), key="e164"),
         "audit": [a for a in audit if a["action"] != EXPORT_ACTION],
     }
 

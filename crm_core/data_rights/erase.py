@@ -9,10 +9,11 @@ shares, number picks, do-not-call lines) are deleted. Every statement is safe to
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Integer, delete, func, literal, update
+from sqlalchemy import Integer, Text, cast, delete, func, literal, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from crm_core.audit.models import AuditEntry
@@ -42,7 +43,10 @@ async def anonymise(s: AsyncSession, fp: Footprint, actor_id: int | None, now: d
         await run(model.__tablename__, delete(model).where(model.customer_id == cid))
     await run("customer_notes", delete(CustomerNote).where(CustomerNote.customer_id == cid))
     await run("number_picks", delete(NumberPick).where(NumberPick.customer_id == cid))
-    await run("do_not_call", delete(DoNotCall).where(DoNotCall.e164.in_(fp.own_numbers)))  # not a shared one
+    await run("do_not_call", delete(DoNotCall).where(DoNotCall.e164.in_(fp.own_numbers)))
+    shared = DoNotCall.e164.in_(fp.shared)  # the line stays for the other person; its words may be ours
+    await run("do_not_call", update(DoNotCall).where(shared, DoNotCall.reason != "").values(reason=""))
+    counts["audit_entries"] = await _shared_line_reasons(s, fp.shared)
     await run(
         "call_records",
         update(CallRecord)
@@ -52,17 +56,33 @@ async def anonymise(s: AsyncSession, fp: Footprint, actor_id: int | None, now: d
     await _requests(run, fp)
     await _callbacks(run, fp)
     await _campaigns(run, fp)
-    await run(
+    await run(  # stored_path stays until the file is gone (service.py removes it after the commit)
         "recordings",
         update(Recording)
-        .where(Recording.id.in_(fp.recordings))
-        .values(status="purged", status_detail="erased", stored_path=None, sha256=None),
+        .where(Recording.id.in_(fp.recordings), Recording.status != "purged")
+        .values(status="purged", status_detail="erased", sha256=None),
     )
     await run(
         "audit_entries",
         update(AuditEntry).where(AuditEntry.id.in_(fp.audit)).values(before=None, after=REDACTED),
     )
     return {table: n for table, n in sorted(counts.items()) if n}
+
+
+async def _shared_line_reasons(s: AsyncSession, shared: list[str]) -> int:
+    """The audit of a do-not-call line on a shared number keeps the number, not the reason's words."""
+    if not shared:
+        return 0
+    named = [cast(column, Text).contains(json.dumps(n), autoescape=True) for n in shared
+             for column in (AuditEntry.before, AuditEntry.after)]  # fmt: skip
+    changed = 0
+    for entry in await s.scalars(select(AuditEntry).where(AuditEntry.entity == "do_not_call", or_(*named))):
+        for side in ("before", "after"):
+            value = getattr(entry, side)
+            if isinstance(value, dict) and value.get("number") in shared and value.get("reason"):
+                setattr(entry, side, {**value, "reason": ""})
+                changed += 1
+    return changed
 
 
 def _customer(cid: int, actor_id: int | None, now: datetime) -> Any:
@@ -85,11 +105,16 @@ def _customer(cid: int, actor_id: int | None, now: datetime) -> Any:
 
 
 async def _requests(run: Any, fp: Footprint) -> None:
+    """Their own requests are anonymised with their steps; a company's request only loses them as contact.
+
+    The company's request (subject, description, steps) is the company's record and says what the
+    company asked; blanking part of it (the steps) while keeping the rest helped nobody.
+    """
     ids = fp.requests
     await run(
         "service_requests",
         update(ServiceRequest)
-        .where(ServiceRequest.id.in_(ids), ServiceRequest.customer_id == fp.customer_id)
+        .where(ServiceRequest.id.in_(ids))
         .values(
             subject=ERASED, description="", demand="", resolution="", compensation="", follow_up_comment=""
         ),

@@ -1,7 +1,9 @@
 """Pack an export into a zip that is the same, byte for byte, when the data has not changed.
 
 Entries are written in a fixed order with a fixed timestamp; `manifest.json` lists every other
-entry with its size and sha256 so the person (or an auditor) can check nothing was altered.
+entry with its size and sha256 so the person (or an auditor) can check nothing was altered; a
+recording whose file is not in the store is listed with "missing": true instead of being skipped.
+The zip is readable by its owner only (0600): it holds a person's data.
 The zip is written next to its final name and renamed into place: a reader never sees half.
 """
 
@@ -32,15 +34,20 @@ def write_zip(target: Path, document: dict[str, Any], media: list[MediaFile]) ->
     target.parent.mkdir(parents=True, exist_ok=True)
     partial = target.with_name(f".{target.name}.partial")
     files: list[dict[str, Any]] = []
+    partial.unlink(missing_ok=True)
+    os.close(os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
     with zipfile.ZipFile(partial, "w", zipfile.ZIP_DEFLATED) as archive:
         data = json.dumps(document, ensure_ascii=False, indent=2, sort_keys=True).encode()
         files.append(_put_bytes(archive, "customer.json", data))
         for item in sorted(media, key=lambda m: m.name):
-            if item.source.is_file():
+            try:
                 with item.source.open("rb") as source:
                     files.append(_put_stream(archive, item.name, source))
+            except FileNotFoundError:
+                files.append({"path": item.name, "missing": True})
         manifest = {"customer_id": document["customer"]["id"], "files": files}
         _put_bytes(archive, "manifest.json", json.dumps(manifest, indent=2, sort_keys=True).encode())
+    os.chmod(partial, 0o600)  # whatever the umask did
     os.replace(partial, target)
     return files
 

@@ -53,3 +53,6 @@ class FileStore(Protocol):
 
     async def remove(self, path: str) -> bool:
         """Delete a stored file; False when it was already gone."""
+
+    async def discard(self, source_name: str) -> bool:
+        """Delete a file still in the spool that must never be ingested (an erasure); False: none there."""

@@ -2,6 +2,9 @@
 
 Deleting sets deleted_at/deleted_by on the row (every service hides such rows);
 restore clears them; purge removes the row for good. Each is audited.
+An erased customer (crm_core.data_rights) sits in the bin too, but can be neither restored
+(its "(erased)" row would come back as a customer) nor purged (its requests would cascade
+away with the figures the erasure kept, and the tombstone must keep answering).
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from crm_core.access.rules import entity_condition, restricted
 from crm_core.audit.service import record
 from crm_core.callbacks.models import Callback
+from crm_core.data_rights.models import Erasure
 from crm_core.db import Database
 from crm_core.domain_errors import Actor, Clock, Conflict, Forbidden, Invalid, NotFound, utc_clock
 from crm_core.models import Customer
@@ -40,6 +44,12 @@ def _label(row: Any) -> str:
     return getattr(row, "name", None) or getattr(row, "number", None) or str(row.id)
 
 
+class ErasedCustomer(Conflict):
+    """Restore or purge of an erased customer: refused (409, with its own message)."""
+
+    key = "recycle.erased_customer"
+
+
 class RecycleBin:
     def __init__(self, db: Database, clock: Clock = utc_clock) -> None:
         self.db = db
@@ -59,6 +69,7 @@ class RecycleBin:
             row = await _row(s, entity, entity_id)
             if row.deleted_at is None:
                 raise Conflict(f"{entity} {entity_id} is not in the recycle bin")
+            await _not_erased(s, entity, entity_id)
             before = {"deleted_at": row.deleted_at.isoformat(), "deleted_by": row.deleted_by}
             row.deleted_at = row.deleted_by = None
             record(s, actor, entity, entity_id, "restore", before, {"deleted_at": None, "deleted_by": None})
@@ -70,6 +81,7 @@ class RecycleBin:
             row = await _row(s, entity, entity_id)
             if row.deleted_at is None:
                 raise Conflict(f"{entity} {entity_id} is not in the recycle bin")
+            await _not_erased(s, entity, entity_id)
             await s.delete(row)
             record(s, actor, entity, entity_id, "purge", {"label": _label(row)}, None)
 
@@ -89,6 +101,11 @@ class RecycleBin:
                 items += [BinItem(name, r.id, _label(r), r.deleted_at, r.deleted_by) for r in rows]
         items.sort(key=lambda i: (i.deleted_at, i.entity, i.id), reverse=True)
         return items[offset : offset + limit]
+
+
+async def _not_erased(s: AsyncSession, entity: str, entity_id: int) -> None:
+    if entity == "customer" and await s.scalar(select(Erasure.id).where(Erasure.customer_id == entity_id)):
+        raise ErasedCustomer(f"customer {entity_id} was erased: it stays as it is")
 
 
 def _admin(actor: Actor, *also: str) -> None:

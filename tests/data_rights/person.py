@@ -6,6 +6,7 @@ snapshots real use leaves) and as rows where they do not (calls, recordings, cam
 
 from __future__ import annotations
 
+import hashlib
 import json
 import uuid
 from dataclasses import dataclass
@@ -105,6 +106,7 @@ async def _calls_and_recordings(
                 public_id=uuid.uuid4().hex, pbx="main", call_id=call.call_id, call_record_id=call.id,
                 customer_id=linked, queue="support", stored_path=path, status="stored", format="wav",
                 size_bytes=store.locate(path).stat().st_size, started_at=call.started_at,
+                sha256=hashlib.sha256(store.locate(path).read_bytes()).hexdigest(),
                 ended_at=call.ended_at,
             ))  # fmt: skip
             calls.append(call.id)

@@ -9,6 +9,7 @@ import asyncio
 import contextlib
 import os
 import shutil
+import sqlite3
 from pathlib import Path
 
 import aiohttp
@@ -131,10 +132,53 @@ def test_given_a_file_that_is_no_backup_when_restored_then_refused_and_nothing_w
     junk.write_bytes(os.urandom(4096))
     with pytest.raises(BackupError) as refused:
         restore(sqlite_url(tmp_path / "new.sqlite3"), junk)
-    assert refused.value.key == "data_rights.cli.restore_bad_source"
+    assert refused.value.key == "data_rights.cli.not_a_database"
     assert not (tmp_path / "new.sqlite3").exists()
-    with pytest.raises(BackupError):
+    with pytest.raises(BackupError) as missing:
         backup(sqlite_url(tmp_path / "missing.sqlite3"), tmp_path / "out.sqlite3")
+    assert missing.value.key == "data_rights.cli.no_such_file"
+
+
+def _tiny_backup(path: Path) -> Path:
+    """The smallest file restore accepts: a sound SQLite database with a schema version."""
+    with contextlib.closing(sqlite3.connect(path)) as conn:
+        conn.execute("CREATE TABLE alembic_version (version_num TEXT)")
+        conn.execute("INSERT INTO alembic_version VALUES ('x')")
+        conn.commit()
+    return path
+
+
+def test_given_bad_places_then_backup_and_restore_answer_with_a_message_never_a_traceback(
+    tmp_path: Path,
+) -> None:
+    source = _tiny_backup(tmp_path / "small.sqlite3")
+    with pytest.raises(BackupError) as no_folder:
+        backup(sqlite_url(source), tmp_path / "nowhere" / "copy.sqlite3")
+    assert no_folder.value.key == "data_rights.cli.folder_missing"
+
+    junk = tmp_path / "junk" / "crm.sqlite3"
+    junk.parent.mkdir()
+    junk.write_bytes(b"not a database at all" * 300)
+    with pytest.raises(BackupError) as over_junk:
+        restore(sqlite_url(junk), source)
+    assert over_junk.value.key == "data_rights.cli.restore_refused", "a file of unknown content is kept"
+    assert restore(sqlite_url(junk), source, force=True).fields["check"] == "ok"
+    with contextlib.closing(sqlite3.connect(junk)) as conn:
+        assert conn.execute("SELECT version_num FROM alembic_version").fetchall() == [("x",)]
+    assert sorted(p.name for p in junk.parent.iterdir()) == ["crm.sqlite3"], "no partial file left"
+
+
+def test_given_an_empty_wal_database_held_open_then_restore_refuses_it_as_in_use(tmp_path: Path) -> None:
+    source, target = _tiny_backup(tmp_path / "small.sqlite3"), tmp_path / "empty.sqlite3"
+    with contextlib.closing(sqlite3.connect(target)) as holder:
+        holder.execute("PRAGMA journal_mode=WAL")
+        holder.execute(
+            "PRAGMA user_version=1"
+        )  # a WAL database with no tables: nothing but the lock says "in use"
+        with pytest.raises(BackupError) as in_use:
+            restore(sqlite_url(target), source)
+        assert in_use.value.key == "data_rights.cli.restore_refused"
+    assert restore(sqlite_url(target), source).fields["check"] == "ok", "once closed, it may be restored"
 
 
 @pytest.mark.postgres

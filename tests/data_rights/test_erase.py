@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import zipfile
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -9,8 +11,9 @@ import pytest
 from sqlalchemy import select
 
 from crm_core.audit.models import AuditEntry
-from crm_core.callbacks.models import Callback
+from crm_core.callbacks.models import Callback, DoNotCall
 from crm_core.callbacks.service import CallbackService
+from crm_core.campaigns.dnc import DoNotCallList
 from crm_core.customers import CustomerService
 from crm_core.data_rights.models import Erasure
 from crm_core.data_rights.service import DataRights
@@ -19,6 +22,7 @@ from crm_core.domain_errors import SYSTEM, NotFound
 from crm_core.models import CallRecord, Customer, CustomerPhone
 from recordings.store import RecordingStore
 from tests.data_rights.person import (
+    NAME,
     NEEDLES,
     Agent,
     make_person,
@@ -90,7 +94,7 @@ async def test_given_no_such_customer_when_erased_then_not_found(db: Database, s
 
 
 async def test_given_a_number_shared_with_another_customer_then_their_calls_and_callbacks_are_untouched(
-    db: Database, store: RecordingStore
+    db: Database, store: RecordingStore, tmp_path: Path
 ) -> None:
     person = await make_person(db, store)
     customers = CustomerService(db, "CN")
@@ -102,8 +106,27 @@ async def test_given_a_number_shared_with_another_customer_then_their_calls_and_
             started_at=datetime.now(UTC), status="ended", outcome="answered",
         )  # fmt: skip
         s.add(call)
+        s.add(
+            CallRecord(
+                pbx="main",
+                call_id="shared-2",
+                caller_number="+8613800138000",
+                caller_name="李四",
+                notes="李四问快递",
+                started_at=datetime.now(UTC),
+                status="ended",
+                outcome="answered",
+            )
+        )  # fmt: skip  (nobody linked: on a shared number it may be either of them)
+    await DoNotCallList(db, customers).add("13800138000", f"{NAME} 不要打手机", SYSTEM)
+    rights = DataRights(db, store)
+    exported = await rights.export(person.customer_id, tmp_path / "out", Agent(person.agent_id))
+    with zipfile.ZipFile(exported.path) as archive:
+        data = json.loads(archive.read("customer.json"))
+    assert "shared-2" not in {c["call_id"] for c in data["calls"]}
+    assert "+8613800138000" not in {d["e164"] for d in data["do_not_call"]}
 
-    await DataRights(db, store).erase(person.customer_id, Agent(person.agent_id))
+    await rights.erase(person.customer_id, Agent(person.agent_id))
 
     async with db.read() as s:
         kept_call = await s.scalar(select(CallRecord).where(CallRecord.call_id == "shared-1"))
@@ -115,5 +138,12 @@ async def test_given_a_number_shared_with_another_customer_then_their_calls_and_
         "pending",
     )
     assert phones == ["+8613800138000"]
+    async with db.read() as s:
+        unlinked = await s.scalar(select(CallRecord).where(CallRecord.call_id == "shared-2"))
+        line = await s.get(DoNotCall, "+8613800138000")
+    assert unlinked is not None and (unlinked.caller_name, unlinked.notes) == ("李四", "李四问快递")
+    assert line is not None and line.reason == "", (
+        "the line stays for 李四, without words about the erased one"
+    )
     leftovers = await traces_in_database(db)
     assert leftovers and all("13800138000" in t or "138 0013 8000" in t for t in leftovers), leftovers

@@ -49,8 +49,10 @@ async def test_given_a_customer_when_exported_then_the_zip_holds_everything_with
     assert data["calls"][0]["agents"] and data["callbacks"][0]["attempts"]
     assert data["campaign_entries"][0]["attempts"]
     assert {a["action"] for a in data["audit"]} >= {"create", "update", "note"}
-    stored = {r["sha256"] for r in data["recordings"] if r["sha256"]}
-    assert stored <= {f["sha256"] for f in manifest["files"]}
+    on_disk = {hashlib.sha256(store.locate(p).read_bytes()).hexdigest() for p in person.recording_paths}
+    in_zip = {f["sha256"] for f in manifest["files"] if f["path"].startswith("recordings/")}
+    assert in_zip == on_disk, "each recording in the zip is the stored file's bytes"
+    assert {r["sha256"] for r in data["recordings"]} == on_disk, "and the hash the CRM recorded for it"
 
 
 async def test_given_unchanged_data_when_exported_twice_then_the_same_bytes(

@@ -14,7 +14,7 @@ import time
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from cti.ami_protocol import LinkManager, Utf8AmiProtocol
+from cti.ami_protocol import MAX_FRAME, LinkManager, Utf8AmiProtocol
 from tests.fuzz.strategies import ami_frames, chunks
 
 FUZZ = settings(database=None, max_examples=80, deadline=2000, suppress_health_check=[HealthCheck.too_slow])
@@ -77,3 +77,46 @@ def test_a_banner_of_any_length_cut_anywhere_reads_the_same(length: int, cut: in
     """The reader gives up on a banner past its limit: the same way whether or not its end has come."""
     stream = b"Asterisk Call Manager/" + b"9" * length + b"\r\nEvent: FullyBooted\r\n\r\n"
     assert events_for([stream]) == events_for([stream[:cut], stream[cut:]])
+
+
+async def _flood(reads: list[bytes]) -> tuple[float, bool, str | None, int]:
+    """Feed reads; (seconds taken, link closed, the reason the manager was told, events seen)."""
+    manager = LinkManager("127.0.0.1", 0)
+    manager.loop = asyncio.get_running_loop()
+    manager.lost = manager.loop.create_future()
+    seen: list[object] = []
+    manager.register_event("*", lambda _m, event: seen.append(event))
+    ours, theirs = socket.socketpair()
+    try:
+        transport, protocol = await manager.loop.create_connection(
+            lambda: Utf8AmiProtocol(manager), sock=ours
+        )
+        assert isinstance(protocol, Utf8AmiProtocol)
+        started = time.monotonic()
+        for read in reads:
+            protocol.data_received(read)
+        took = time.monotonic() - started
+        reason = manager.lost.result() if manager.lost.done() else None
+        closed = transport.is_closing()
+        transport.close()
+        return took, closed, reason, len(seen)
+    finally:
+        theirs.close()
+
+
+def test_a_stream_that_never_ends_a_frame_closes_the_link_quickly() -> None:
+    """4 MiB with no frame end took 7 s of event loop; now the link closes at MAX_FRAME (and reconnects)."""
+    garbage = b"Asterisk Call Manager/6.0\r\nEvent: Ok\r\n\r\n" + b"Variable: x\r\n" * (4 * 2**20 // 13)
+    took, closed, reason, events = asyncio.run(
+        _flood([garbage[i : i + 4096] for i in range(0, len(garbage), 4096)])
+    )
+    assert took < 1.0 and closed and reason and str(MAX_FRAME) in reason
+    assert events == 1, "what came before the flood was still delivered"
+
+
+def test_a_frame_just_under_the_limit_is_still_read_whatever_the_cut() -> None:
+    frame = b"Event: Big\r\nValue: " + b"x" * (MAX_FRAME - 40) + b"\r\n\r\n"
+    stream = b"Asterisk Call Manager/6.0\r\n" + frame
+    for cut in (len(stream) - 1, len(stream) - 3, 100):
+        _, closed, reason, events = asyncio.run(_flood([stream[:cut], stream[cut:]]))
+        assert (closed, reason, events) == (False, None, 1)

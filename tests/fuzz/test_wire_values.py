@@ -56,9 +56,14 @@ def strategy_for(param: inspect.Parameter) -> st.SearchStrategy[Any]:
 
 BUILDERS = sorted(
     (name, fn)
-    for name, fn in inspect.getmembers(ActionBuilder(), inspect.ismethod)
+    for name, fn in inspect.getmembers(ActionBuilder(), inspect.isroutine)
     if not name.startswith("_")
 )
+
+
+def test_every_public_builder_is_fuzzed_static_ones_too() -> None:
+    public = {n for n in vars(ActionBuilder) if not n.startswith("_") and callable(getattr(ActionBuilder, n))}
+    assert {name for name, _ in BUILDERS} == public and len(public) >= 16
 
 
 def lines_of(action: dict[str, str | list[str]]) -> list[str]:
