@@ -2,32 +2,28 @@
 
 Handlers are idempotent and keyed by PBX + call id, so a replayed or repeated
 event updates the same record instead of adding a second one; every agent the
-call was offered to gets one CallAgent row (who rang, who answered).
+call was offered to gets one CallAgent row (who rang, who answered). The bus hands
+the events over in batches (crm_core/call_batch.py writes one batch per transaction).
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
-from datetime import UTC, datetime
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from crm_core.admin.models import Disposition
-from crm_core.db import Database
-from crm_core.events import (
-    CallAnswered,
-    CallEnded,
-    CallEvent,
-    CallOffered,
-    CallQueued,
-    CallTransferred,
-    OfferWithdrawn,
-)
-from crm_core.models import CallAgent, CallRecord, CustomerPhone, User
-from crm_core.phones import normalize_number
+from crm_core.call_batch import CallBatch
+from crm_core.db import Database, retry_when_busy
+from crm_core.events import CallEvent
+from crm_core.models import CallAgent, CallRecord
+
+log = logging.getLogger(__name__)
 
 DEFAULT_DISPOSITIONS = ("resolved", "follow_up", "sales", "complaint", "wrong_number", "other")
+BATCH_EVENTS = 500  # most call events the bus hands the writer at once (one transaction)
 
 
 class DispositionError(ValueError):
@@ -36,10 +32,6 @@ class DispositionError(ValueError):
     def __init__(self, message: str, field: str) -> None:
         super().__init__(message)
         self.field = field
-
-
-def _ts(at: float | None) -> datetime | None:
-    return None if at is None else datetime.fromtimestamp(at, UTC)
 
 
 class CallRecordService:
@@ -51,23 +43,40 @@ class CallRecordService:
         self.dispositions = tuple(dispositions)
 
     async def handle(self, event: CallEvent) -> None:
-        """Bus subscriber: apply one call event to its record."""
+        """Apply one call event to its record (the batch path with a batch of one)."""
+        await self.handle_batch([event])
+
+    async def handle_batch(self, events: Sequence[CallEvent]) -> None:
+        """Bus subscriber: apply queued call events, in order, in one transaction.
+
+        A busy database is waited out (the batch is repeated whole: records are keyed by
+        PBX + call id, so nothing doubles). A batch failing for another reason is split by
+        call, so one bad call cannot take the others' records with it.
+        """
+        if not events:
+            return
+        first = events[0]
+        try:
+            await retry_when_busy(lambda: self._write(events), f"call-records {first.pbx}:{first.call_id}")
+        except Exception:
+            if len({(e.pbx, e.call_id) for e in events}) == 1:
+                raise
+            log.exception("call-record batch failed, writing call by call events=%d", len(events))
+            await self._write_by_call(events)
+
+    async def _write_by_call(self, events: Sequence[CallEvent]) -> None:
+        calls: dict[tuple[str, str], list[CallEvent]] = {}
+        for event in events:
+            calls.setdefault((event.pbx, event.call_id), []).append(event)
+        for (pbx, call_id), group in calls.items():
+            try:
+                await retry_when_busy(lambda g=group: self._write(g), f"call-record {pbx}:{call_id}")
+            except Exception:
+                log.exception("call record not written pbx=%s call=%s events=%d", pbx, call_id, len(group))
+
+    async def _write(self, events: Sequence[CallEvent]) -> None:
         async with self.db.write() as s:
-            record = await self._get_or_create(s, event)
-            if isinstance(event, CallQueued):
-                record.queue = event.queue
-            elif isinstance(event, CallOffered):
-                await self._offered(s, record, event)
-            elif isinstance(event, OfferWithdrawn):
-                row = await self._agent_row(s, record, event.agent)
-                if row.result == "offered":
-                    row.result = "no_answer" if event.reason in ("no_answer", "busy") else "withdrawn"
-            elif isinstance(event, CallAnswered):
-                await self._answered(s, record, event)
-            elif isinstance(event, CallTransferred):
-                record.transferred = True
-            elif isinstance(event, CallEnded):
-                await self._ended(s, record, event)
+            await CallBatch(events, self.region).run(await s.connection())
 
     async def get(self, pbx: str, call_id: str) -> CallRecord | None:
         async with self.db.read() as s:
@@ -99,101 +108,3 @@ class CallRecordService:
         the same config), the configured list."""
         rows = (await s.execute(select(Disposition.code, Disposition.active))).all()
         return [code for code, active in rows if active] if rows else self.dispositions
-
-    async def _get_or_create(self, s: AsyncSession, event: CallEvent) -> CallRecord:
-        record = await s.scalar(
-            select(CallRecord)
-            .where(CallRecord.pbx == event.pbx, CallRecord.call_id == event.call_id)
-            .with_for_update()  # PostgreSQL row lock; SQLite's BEGIN IMMEDIATE already serialises
-        )
-        if record is not None:
-            return record
-        number = normalize_number(getattr(event, "caller_number", ""), self.region)
-        started = getattr(event, "queued_at", None) or event.at
-        record = CallRecord(
-            pbx=event.pbx,
-            call_id=event.call_id,
-            caller_number=number,
-            caller_name=getattr(event, "caller_name", ""),
-            customer_id=await self._customer_for(s, number),
-            started_at=_ts(started),
-            status="queued",
-            notes="",
-            direction=getattr(event, "direction", "inbound"),
-            transferred=False,
-        )
-        s.add(record)
-        await s.flush()
-        return record
-
-    async def _customer_for(self, s: AsyncSession, number: str) -> int | None:
-        if not number:
-            return None
-        return await s.scalar(
-            select(CustomerPhone.customer_id)
-            .where(CustomerPhone.e164 == number)
-            .order_by(CustomerPhone.customer_id)
-            .limit(1)
-        )
-
-    async def _agent_row(self, s: AsyncSession, record: CallRecord, interface: str) -> CallAgent:
-        row = await s.scalar(
-            select(CallAgent).where(
-                CallAgent.call_record_id == record.id, CallAgent.agent_interface == interface
-            )
-        )
-        if row is None:
-            agent_id = await s.scalar(select(User.id).where(User.interface == interface))
-            row = CallAgent(call_record_id=record.id, agent_interface=interface, agent_id=agent_id)
-            row.result, row.reason = "offered", "queue"
-            s.add(row)
-            await s.flush()
-        return row
-
-    async def _offered(self, s: AsyncSession, record: CallRecord, event: CallOffered) -> None:
-        record.queue = record.queue or event.queue
-        if record.status == "queued":
-            record.status = "ringing"
-        record.offered_at = record.offered_at or _ts(event.at)
-        if not record.caller_number and event.caller_number:
-            record.caller_number = normalize_number(event.caller_number, self.region)
-            record.customer_id = await self._customer_for(s, record.caller_number)
-        row = await self._agent_row(s, record, event.agent)
-        row.offered_at = row.offered_at or _ts(event.at)
-        row.reason = event.reason
-        if row.result != "answered":
-            row.result = "offered"
-
-    async def _answered(self, s: AsyncSession, record: CallRecord, event: CallAnswered) -> None:
-        record.status = "answered"
-        record.answered_at = record.answered_at or _ts(event.at)
-        record.wait_seconds = event.wait_seconds
-        record.queue = record.queue or event.queue
-        await self._set_agent(s, record, event.agent)
-        row = await self._agent_row(s, record, event.agent)
-        row.result = "answered"
-        row.answered_at = row.answered_at or _ts(event.at)
-
-    async def _ended(self, s: AsyncSession, record: CallRecord, event: CallEnded) -> None:
-        record.status = "ended"
-        record.outcome = event.outcome
-        record.direction = event.direction
-        record.ended_at = _ts(event.at)
-        if event.answered_at is not None:
-            record.answered_at = _ts(event.answered_at)
-        record.offered_at = record.offered_at or _ts(event.offered_at)
-        record.wait_seconds = event.wait_seconds
-        record.talk_seconds = event.talk_seconds
-        record.ring_seconds = event.ring_seconds
-        record.hold_seconds = event.hold_seconds
-        record.transferred = record.transferred or event.transferred
-        record.abandon_position = event.abandon_position
-        record.queue = record.queue or event.queue
-        for interface in event.agents:
-            await self._agent_row(s, record, interface)
-        if event.agent:
-            await self._set_agent(s, record, event.agent)
-
-    async def _set_agent(self, s: AsyncSession, record: CallRecord, interface: str) -> None:
-        record.agent_interface = interface
-        record.agent_id = await s.scalar(select(User.id).where(User.interface == interface))

@@ -17,6 +17,7 @@ from sqlalchemy.orm import selectinload
 from crm_core.access.rules import customer_condition, restricted
 from crm_core.audit.service import record, snapshot
 from crm_core.callbacks.models import Callback
+from crm_core.card_reader import CardReader, CardRows, utc
 from crm_core.contacts.models import CustomerEmail, CustomerTag, NumberPick
 from crm_core.contacts.rules import check_email, check_kind, check_length, check_timezone, clean_tags
 from crm_core.db import Database
@@ -90,6 +91,7 @@ class CustomerService:
         self.db = db
         self.region = default_region
         self.default_timezone = check_timezone(default_timezone)
+        self.reader = CardReader.for_database(db)  # the screen pop's one-hop read path
 
     def normalize(self, number: str) -> str:
         return normalize_number(number, self.region)
@@ -172,6 +174,8 @@ class CustomerService:
         which goes to the agent the call is offered to).
         """
         key = self.normalize(number)
+        if viewer is None and key and self.reader is not None:
+            return self._card_of(key, await self.reader.rows(key, current_call))
         ids = await self.find_ids_by_number(number, viewer) if key else []
         if not ids:
             return CustomerCard(number=key, number_display=display_number(key, self.region))
@@ -181,6 +185,31 @@ class CustomerService:
             chosen, candidates = await self._candidates(key, ids)
         card = await self.card(chosen, number=key, current_call=current_call)
         return CustomerCard(**{**_fields(card), "other_matches": len(ids) - 1, "candidates": candidates})
+
+    def _card_of(self, key: str, rows: CardRows) -> CustomerCard:
+        """The card from the fast read path's rows (crm_core.card_reader): the same card as card()."""
+        display = display_number(key, self.region)
+        if rows.chosen is None:
+            return CustomerCard(number=key, number_display=display)
+        customer = next(m for m in rows.matches if m[0] == rows.chosen)
+        now = utcnow()
+        candidates = [Candidate(m[0], m[2], m[3]) for m in rows.matches] if len(rows.matches) > 1 else []
+        return CustomerCard(
+            number=key, number_display=display, id=customer[0], kind=customer[1], name=customer[2],
+            company=customer[3],
+            phones=[PhoneView(e164, display_number(e164, self.region), label) for e164, label in rows.phones],
+            recent_calls=[RecentCall(utc(c[0]), *c[1:]) for c in rows.calls],  # type: ignore[arg-type]
+            other_matches=len(rows.matches) - 1, candidates=candidates,
+            open_requests=[
+                {"id": r[0], "number": r[1], "type": r[2], "subject": r[3], "status": r[4],
+                 "priority": r[5], "overdue": utc(r[6]) < now}  # type: ignore[operator]
+                for r in rows.requests
+            ],
+            open_callbacks=[
+                {"id": c[0], "number": c[1], "status": c[2], "due_at": utc(c[3]).isoformat()}  # type: ignore[union-attr]
+                for c in rows.callbacks
+            ],
+        )  # fmt: skip
 
     async def _candidates(self, key: str, ids: list[int]) -> tuple[int, list[Candidate]]:
         async with self.db.read() as s:
