@@ -25,6 +25,7 @@ from crm_core.events import (
     OfferWithdrawn,
     SystemAlarm,
 )
+from crm_core.metrics import PopClock
 from crm_core.users import UserService, UserView
 
 log = logging.getLogger(__name__)
@@ -40,9 +41,12 @@ class _OpenCall:
 
 
 class ConsoleHub:
-    def __init__(self, users: UserService, customers: CustomerService) -> None:
+    def __init__(
+        self, users: UserService, customers: CustomerService, pop_clock: PopClock | None = None
+    ) -> None:
         self.users = users
         self.customers = customers
+        self.pop_clock = pop_clock or PopClock()  # when each offer arrived (the pop-up latency metric)
         self.streams = StreamRegistry()
         self.calls: dict[str, _OpenCall] = {}
         self.seats: dict[str, dict[str, Any]] = {}  # agent interface -> latest seat message
@@ -52,10 +56,15 @@ class ConsoleHub:
     # --- consoles ------------------------------------------------------------------------------
 
     def attach(
-        self, user: UserView, ws: Any, epoch: str | None = None, since: int | None = None
+        self,
+        user: UserView,
+        ws: Any,
+        epoch: str | None = None,
+        since: int | None = None,
+        transport: Any = None,
     ) -> ConsoleSocket:
         """Register a console; replay what it missed, or send it a snapshot to reset from."""
-        console = self.streams.attach(user.id, ws)
+        console = self.streams.attach(user.id, ws, transport)
         if user.role in ("supervisor", "admin"):
             self.supervisors.add(user.id)
         console.offer(self._hello())
@@ -151,7 +160,8 @@ class ConsoleHub:
             "customer": call.card,
         }
         call.pops[agent_id] = message
-        self.streams.push(agent_id, message)
+        stamp = self.pop_clock.take(event.pbx, event.call_id, event.agent)
+        self.streams.push(agent_id, message, stamp)
 
     async def _call_info(self, event: CallOffered) -> dict[str, Any]:
         """What the pop-up says about the call, including why it came to this agent."""
@@ -221,3 +231,10 @@ class ConsoleHub:
     def forget_agent_cache(self) -> None:
         """Called when users or their interfaces change."""
         self._agents.clear()
+
+    async def load_agents(self) -> None:
+        """Every agent's interface in one query (at start and whenever users change), so that no
+        pop-up waits on an interface lookup; interfaces not found here are still asked one by one."""
+        now = time.monotonic()
+        agents = {u.interface: (u.id, now) for u in await self.users.agents() if u.interface}
+        self._agents = agents  # replaced whole: a lookup running meanwhile only adds to the old map

@@ -36,10 +36,14 @@ async def console_socket(request: web.Request) -> web.StreamResponse:
     if not _same_origin(request):
         log.warning("websocket refused: foreign origin user=%s", user.id)
         return await refuse(request, "origin")  # audited like every refused access
-    ws = web.WebSocketResponse(heartbeat=HEARTBEAT_SECONDS, max_msg_size=64 * 1024, timeout=2.0)
+    # No per-message compression: its zlib state costs ~180 KB per console (1,000 consoles: 180 MB),
+    # and pop-ups are small. See BENCHMARKS.md (d).
+    ws = web.WebSocketResponse(
+        heartbeat=HEARTBEAT_SECONDS, max_msg_size=64 * 1024, timeout=2.0, compress=False
+    )
     await ws.prepare(request)
     hub = request.app[SERVICES].hub
-    console = hub.attach(user, ws, request.query.get("stream"), _since(request))
+    console = hub.attach(user, ws, request.query.get("stream"), _since(request), request.transport)
     keeper = asyncio.create_task(_keep_session(request, ws), name="console-session")
     try:
         async for msg in ws:

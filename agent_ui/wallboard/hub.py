@@ -8,7 +8,8 @@ into one delta; each delta is encoded once per audience (see
 writer, so a screen that stops reading never delays another; one that overflows is
 closed and reconnects to a fresh snapshot.
 
-Alerts (alerts.py) are re-evaluated after every change and once a second by a ticker the
+Alerts (alerts.py) are re-evaluated once per delta (a burst of changes: each evaluation walks
+every seat, so not once per event), when a screen connects, and once a second by a ticker the
 web app starts (a caller's wait or an agent's pause crosses its threshold with no event);
 the same ticker starts today's figures again at midnight. Every screen gets the whole
 list of alerts whenever it changed.
@@ -26,7 +27,7 @@ from typing import Any
 
 from aiohttp import web
 
-from agent_ui.stream import ConsoleSocket
+from agent_ui.stream import ConsoleSocket, text_frame
 from agent_ui.wallboard.alerts import Alert, Thresholds, evaluate
 from agent_ui.wallboard.board import Agent, Board, CallerInfo, Change, call_key
 from agent_ui.wallboard.render import Audience, delta, snapshot
@@ -78,9 +79,7 @@ class WallboardHub:
         change = self.board.apply(event)
         if caller is not None:
             change.merge(self.board.name_caller(*caller))
-        if change:
-            change.merge(self._recheck(self.clock()))
-        self._send(change)
+        self._send(change)  # alerts are re-checked once per flushed burst, not per event (O(seats) each)
 
     def tick(self) -> None:
         """Once a second: a new day starts today's figures again; waits and pauses may cross a threshold."""
@@ -151,11 +150,17 @@ class WallboardHub:
     # -- screens --------------------------------------------------------------------
 
     def attach(
-        self, ws: web.WebSocketResponse, audience: Audience, user_id: int | None = None
+        self,
+        ws: web.WebSocketResponse,
+        audience: Audience,
+        user_id: int | None = None,
+        transport: asyncio.Transport | None = None,
     ) -> ConsoleSocket:
         """A screen connected: the whole board, then every change (nothing awaited between: none missed)."""
-        screen = ConsoleSocket(ws)
-        screen.offer(_encode(snapshot(self.board, audience, self.clock(), self.alerts.values())))
+        screen = ConsoleSocket(ws, transport)
+        now = self.clock()
+        self._recheck(now)  # changes made while no screen was open were not re-checked
+        screen.offer(_encode(snapshot(self.board, audience, now, self.alerts.values())))
         self.screens[screen] = audience
         if user_id is not None:
             self.owners[screen] = user_id
@@ -190,13 +195,15 @@ class WallboardHub:
         if change is None:
             return
         now = self.clock()
+        change.merge(self._recheck(now))
         alerts = self.alerts.values() if change.alerts else None
-        texts: dict[str, str] = {}
+        texts: dict[str, tuple[str, bytes]] = {}  # per audience: encoded and framed once
         for screen, audience in list(self.screens.items()):
-            text = texts.get(audience.key)
-            if text is None:
-                text = texts[audience.key] = _encode(delta(self.board, change, audience, now, alerts))
-            screen.offer(text)
+            framed = texts.get(audience.key)
+            if framed is None:
+                text = _encode(delta(self.board, change, audience, now, alerts))
+                framed = texts[audience.key] = (text, text_frame(text))
+            screen.offer(framed[0], frame=framed[1])
             if screen.dead:
                 self.screens.pop(screen, None)  # closed as too slow: it reconnects to a fresh snapshot
 

@@ -45,7 +45,7 @@ async def wallboard_socket(request: web.Request) -> web.StreamResponse:
     )
     await ws.prepare(request)
     audience = audience_for(user.role, team_of(user))
-    screen = hub.attach(ws, audience, user.id)
+    screen = hub.attach(ws, audience, user.id, request.transport)  # type: ignore[arg-type]
     keeper = asyncio.create_task(_keep_session(request, ws, audience.key), name="wallboard-session")
     try:
         async for msg in ws:
