@@ -24,6 +24,7 @@ from crm_core.callbacks.models import Callback, CallbackAttempt, DoNotCall
 from crm_core.callbacks.views import CallbackView, callback_view
 from crm_core.callbacks.window import in_window, into_window
 from crm_core.customers import CustomerService
+from crm_core.db import retry_when_busy
 from crm_core.domain_errors import SYSTEM, Actor, Clock, Conflict, Invalid, utc_clock
 from crm_core.events import CallEnded
 from crm_core.live_rows import live_row
@@ -204,7 +205,11 @@ class CallbackService:
             return callback_view(row)
 
     async def on_call_ended(self, event: CallEnded) -> CallbackView | None:
-        """Bus subscriber: a caller who gave up in a queue gets one open callback per number."""
+        """Bus subscriber: a caller who gave up in a queue gets one open callback per number; a busy
+        database is waited out (the check for an open one is repeated, so never two)."""
+        return await retry_when_busy(lambda: self._abandoned(event), f"callback {event.pbx}:{event.call_id}")
+
+    async def _abandoned(self, event: CallEnded) -> CallbackView | None:
         if not self.policy.auto_for_abandoned or event.outcome != "abandoned" or event.queue is None:
             return None
         key = self.customers.normalize(event.caller_number)

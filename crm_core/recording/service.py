@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import select
 
 from crm_core.audit.service import record as audit
-from crm_core.db import Database
+from crm_core.db import Database, retry_when_busy
 from crm_core.domain_errors import SYSTEM, Clock, utc_clock
 from crm_core.events import CallEnded, SystemAlarm
 from crm_core.recording.access import RecordingAccess
@@ -116,8 +116,20 @@ class RecordingService:
     async def _save(
         self, event: CallEnded, ended: datetime, stored: StoredFile | None, status: str, detail: str
     ) -> None:
+        """The row for what was ingested; a busy database is waited out (the file is already stored)."""
+        what = f"recording {event.pbx}:{event.call_id}"
+        kept = await retry_when_busy(lambda: self._write_row(event, ended, stored, status, detail), what)
+        if not kept and stored is not None:  # erased while it was being ingested: the file goes too
+            await self.store.remove(stored.path)
+
+    async def _write_row(
+        self, event: CallEnded, ended: datetime, stored: StoredFile | None, status: str, detail: str
+    ) -> bool:
+        """Write the row; False when the recording was purged meanwhile (a customer's erasure)."""
         async with self.db.write() as s:
             rec = await get_or_create(s, event.pbx, event.call_id)
+            if rec.status == "purged":
+                return False
             rec.queue = rec.queue or event.queue
             rec.source_name = f"{event.pbx}-{event.call_id}.{self.file_format}"
             rec.started_at = rec.started_at or ts(event.answered_at or event.queued_at or event.offered_at)
@@ -132,6 +144,7 @@ class RecordingService:
             if span is not None:  # the call ended while muted: the recording ended the span
                 span.resumed_at, span.auto_resumed = ended, True
                 audit(s, SYSTEM, "recording", rec.id, "resume", None, {"reason": "call_ended"}, at=ended)
+        return True
 
     def _alarm(self, kind: str, detail: str, event: CallEnded) -> None:
         log.error("recording ingest failed pbx=%s call=%s kind=%s", event.pbx, event.call_id, kind)
