@@ -34,6 +34,14 @@ class Telephony(Protocol):
     async def originate_callback(self, number: str, queue: str, call_id: str, caller_id: str = "") -> None:
         """Callback: dial the customer first, then put them in queue."""
 
+    async def originate_campaign(
+        self, number: str, agent_interface: str, call_id: str, caller_id: str = "", ring_seconds: float = 30.0
+    ) -> None:
+        """Progressive dialing: dial the customer first; only if they answer is the agent's phone rung.
+
+        The network outcome comes back as the call's events (CallOffered reason "campaign" when
+        answered, CallEnded outcome answered / no_answer / busy / failed)."""
+
     async def hangup(self, call_id: str) -> None:
         """End every leg of the call."""
 

@@ -120,13 +120,22 @@ class Dialplan:
     transfer_context: str = "transfer"  # blind/attended transfer to an extension
     queue_context: str = "queues"  # transfer to "queue:<name>": Exten = the queue's name
     spy_context: str = "supervisor"  # a bare supervisor extension is dialled as Local/<ext>@spy_context
+    campaign_context: str = "campaign"  # progressive: the answered customer runs it (Dial(${CAMPAIGN_AGENT}))
+    campaign_exten: str = "s"
     originate_timeout: float = 30.0  # seconds the first leg may ring
 
     def __post_init__(self) -> None:
-        for name in ("outbound_context", "callback_context", "transfer_context", "queue_context"):
+        for name in (
+            "outbound_context",
+            "callback_context",
+            "transfer_context",
+            "queue_context",
+            "campaign_context",
+        ):
             context(getattr(self, name))
         context(self.spy_context)
         exten(self.callback_exten)
+        exten(self.campaign_exten)
         if self.callback_dial.count("{number}") != 1:
             raise _invalid("callback dial template", self.callback_dial)
         channel(self.callback_dial.replace("{number}", "0"))
@@ -184,6 +193,34 @@ class ActionBuilder:
             "ChannelId": call_id(cid),
             "OtherChannelId": call_id(f"{cid}-2"),
             "Variable": [f"CB_QUEUE={queue(to_queue)}", f"CB_NUMBER={num}"],
+        }
+        if caller_number:
+            action["CallerID"] = f"<{number(caller_number)}>"
+        return action
+
+    def campaign(
+        self, customer: str, agent_interface: str, cid: str, ring_seconds: float, caller_number: str = ""
+    ) -> AmiAction:
+        """Progressive dialing: the customer first, ringing at most ring_seconds; only when they answer
+        do they run campaign_context, which dials the agent's interface (CAMPAIGN_AGENT)."""
+        num = number(customer)
+        if (
+            isinstance(ring_seconds, bool)
+            or not isinstance(ring_seconds, int | float)
+            or not 0 < ring_seconds <= 600
+        ):
+            raise _invalid("ring time", ring_seconds)
+        action: AmiAction = {
+            "Action": "Originate",
+            "Channel": channel(self.dialplan.callback_dial.replace("{number}", num)),
+            "Context": self.dialplan.campaign_context,
+            "Exten": self.dialplan.campaign_exten,
+            "Priority": "1",
+            "Timeout": str(int(ring_seconds * 1000)),
+            "Async": "true",
+            "ChannelId": call_id(cid),
+            "OtherChannelId": call_id(f"{cid}-2"),
+            "Variable": [f"CAMPAIGN_AGENT={channel(agent_interface)}", f"CB_NUMBER={num}"],
         }
         if caller_number:
             action["CallerID"] = f"<{number(caller_number)}>"

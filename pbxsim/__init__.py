@@ -21,7 +21,10 @@ PBX (:mod:`pbxsim.pbx`, state in :mod:`pbxsim.state`)
     bridges and queues; ``add_queue(name, strategy="rrmemory", **options)``,
     ``add_members(queue, [(interface, name)])``, ``member(queue, interface, name)``,
     ``device_status(interface, status, at)``; ``phones[interface]`` = seconds until that
-    agent answers (``None``: never; default 1 s). After a restart the PBX forgets its calls,
+    agent answers (``None``: never; default 1 s); ``outbound[number]`` = what a customer's phone
+    dialled by a progressive campaign does: "answer" (default), "no_answer", "busy", "congestion",
+    "unreachable" (Originate ``Local/<number>@pstn`` into context ``campaign``,
+    :mod:`pbxsim.scenarios_campaign`). After a restart the PBX forgets its calls,
     its dynamic members and restarts its Uniqueid sequence.
 
 Scenarios

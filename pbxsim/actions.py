@@ -12,6 +12,7 @@ import re
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import TYPE_CHECKING, Any
 
+from pbxsim import scenarios_campaign
 from pbxsim import scenarios_direct as direct
 from pbxsim.ami_codec import Message, get_header
 from pbxsim.ami_server import AmiServer, Session, response, send_list
@@ -107,6 +108,7 @@ class CallActions:
             ids=(get_header(message, "ChannelId"), get_header(message, "OtherChannelId")),
             variables=parse_variables(message),
             action_id=get_header(message, "ActionID"),
+            timeout=_seconds(get_header(message, "Timeout")),
         )
 
     def _scenario_for(self, spec: direct.Originated, app: str, data: str) -> Coroutine[Any, Any, Any] | None:
@@ -122,6 +124,8 @@ class CallActions:
         context = match.group(2)
         if context in ("agentphone", "agents") and spec.context:
             return direct.click_to_dial(self.pbx, spec)
+        if context == "pstn" and spec.context == "campaign":
+            return scenarios_campaign.campaign_call(self.pbx, spec, spec.timeout)
         if context == "pstn":
             queues = self.pbx.state.queues
             queue = next((n for n in (spec.context, spec.exten) if n in queues), "support")
@@ -220,6 +224,11 @@ class CallActions:
                 ("State", "1" if get_header(message, "State").lower() in ("1", "true", "yes") else "0")
             )
             self.pbx.emit("MixMonitorMute", CALL, self.pbx.now(), self.pbx.channel_block(channel), tail)
+
+
+def _seconds(timeout_ms: str) -> float:
+    """Originate's Timeout (milliseconds; Asterisk's default 30 s when absent or bad)."""
+    return int(timeout_ms) / 1000 if timeout_ms.isdigit() and int(timeout_ms) > 0 else 30.0
 
 
 async def _failed(pbx: Pbx, spec: direct.Originated) -> None:

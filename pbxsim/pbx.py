@@ -17,6 +17,7 @@ from pbxsim.blocks import bridge_block, channel_block, member_event_block
 from pbxsim.state import IDLE, Bridge, Channel, PbxState, Queue, QueueMember
 
 CAUSE_TEXT = {0: "Unknown", 16: "Normal Clearing", 17: "User busy", 19: "No user responding"}
+CAUSE_TEXT[34] = "Circuit/channel congestion"
 CALL = "call,all"
 AGENT = "agent,all"
 
@@ -65,6 +66,9 @@ class Pbx:
         self._base = server.clock()
         self.state = PbxState()
         self.phones: dict[str, float | None] = {}  # interface -> seconds to answer; None never answers
+        # Outbound numbers dialled by Originate (progressive campaigns): number -> "answer" (default),
+        # "no_answer", "busy", "congestion" or "unreachable" (no channel at all: OriginateResponse Reason 0).
+        self.outbound: dict[str, str] = {}
         self.epoch = 0
         self._reset_ids()
         server.add_restart_hook(self._on_restart)

@@ -27,6 +27,7 @@ class Originated:
     action_id: str = ""
     talk_seconds: float = 30.0
     customer_answer_after: float = 2.0
+    timeout: float = 30.0  # the Originate's Timeout: how long the first leg may ring (seconds)
 
 
 def originate_response(pbx: Pbx, spec: Originated, channel: Channel | None, at: float) -> None:

@@ -28,7 +28,9 @@ class DialRules(QueueRules):
         kind "click_to_dial": the agent's phone rings first (CallOffered to ``agent``,
         reason click_to_dial, caller_number = ``number``), answered when the customer
         answers. kind "callback": the customer is called first, then queued; queue offers
-        get reason "callback". kind "spy": a supervisor's ChanSpy leg, never reported.
+        get reason "callback". kind "campaign" (progressive dialing): the customer is called
+        first; once answered their channel dials ``agent`` (CallOffered reason "campaign"), so an
+        unanswered customer never rings the agent. kind "spy": a supervisor's ChanSpy leg, never reported.
         """
         self._expected[call_id] = Origination(call_id, kind, agent, number)
         while len(self._expected) > _EXPECTED_MEMORY:
@@ -46,6 +48,8 @@ class DialRules(QueueRules):
         if orig is not None and orig.kind == "click_to_dial" and src == call.call_id:
             orig.customer_leg = call.caller_uid = dest  # the originated channel now rings the customer
             return []
+        if orig is not None and orig.kind == "campaign" and src == call.call_id and orig.agent:
+            return self._campaign_offer(call, h, at, orig.agent)
         owner = call.offer_for(src)
         if owner is not None and owner.pending:
             for leg in (dest, self._peer(dest)):  # the agent's own leg dialling the phone: same offer
@@ -93,6 +97,21 @@ class DialRules(QueueRules):
         )
         return [*events, offered]
 
+    def _campaign_offer(self, call: Call, h: Headers, at: float, agent: str) -> list[CallEvent]:
+        """Progressive dialing: the customer answered and their channel now dials the campaign's agent."""
+        src, dest = h.get("Uniqueid"), h.get("DestUniqueid")
+        call.caller_uid = src
+        offer = Offer(agent, None, at, "campaign", "dial", [dest])
+        peer = self._peer(dest)
+        if peer:
+            offer.legs.append(peer)
+        call.add_offer(offer)
+        offered = CallOffered(
+            self.pbx, call.call_id, agent, call.caller_number, call.caller_name, None, at,
+            variables=h.variables("ChanVariable"), reason="campaign", direction="outbound",
+        )  # fmt: skip
+        return [offered]
+
     # -- DialEnd --------------------------------------------------------------------------
 
     def _on_dial_end(self, h: Headers, at: float) -> list[CallEvent]:
@@ -103,6 +122,10 @@ class DialRules(QueueRules):
         orig = call.origination
         if orig is not None and dest == orig.customer_leg:
             return self._customer_dial_end(call, status, at)
+        if orig is not None and orig.kind == "campaign" and dest == call.call_id:
+            if status != "ANSWER":  # the customer's phone (the originated channel) was not answered
+                call.note_dial_status(status)
+            return []
         offer = call.offer_for(dest)
         if offer is None or not offer.pending or offer.legs[0] != dest:
             return []  # a sub-leg, a duplicate DialEnd, or an offer already settled

@@ -34,7 +34,7 @@ class Origination:
     """A call the CRM asked the PBX to place (expect_origination), matched by Linkedid."""
 
     call_id: str
-    kind: str  # "click_to_dial" | "callback" | "spy"
+    kind: str  # "click_to_dial" | "callback" | "campaign" | "spy"
     agent: str | None
     number: str
     failure: str | None = None  # outcome told by a failed OriginateResponse

@@ -43,6 +43,23 @@ def test_given_callback_then_customer_is_dialled_first_and_queue_goes_in_a_check
     assert action["ChannelId"] == "cb-7"
 
 
+def test_given_campaign_then_customer_first_and_the_agent_goes_in_a_checked_variable() -> None:
+    action = B.campaign("+8613800138000", AGENT, "pd-1", 25, "5550100")
+    assert action["Channel"] == "Local/+8613800138000@pstn"
+    assert (action["Context"], action["Exten"], action["Timeout"]) == ("campaign", "s", "25000")
+    assert action["Variable"] == [f"CAMPAIGN_AGENT={AGENT}", "CB_NUMBER=+8613800138000"]
+    assert action["CallerID"] == "<5550100>"
+    for bad in ({"agent_interface": "Local/1001@agents,n)"}, {"ring_seconds": 0}, {"customer": "1;System"}):
+        args = {
+            "customer": "+8613800138000",
+            "agent_interface": AGENT,
+            "cid": "pd-2",
+            "ring_seconds": 25,
+        } | bad
+        with pytest.raises(TelephonyError):
+            B.campaign(**args)
+
+
 def test_given_queue_actions_then_fields_are_those_asterisk_takes() -> None:
     assert B.queue_pause(AGENT, True, "午饭 lunch", "support") == {
         "Action": "QueuePause",

@@ -362,3 +362,49 @@ def test_given_ringall_with_dial_ends_then_the_cancelled_member_was_answered_els
         ("CallAnswered", "Local/1002@agents/n"),
     ]
     assert events[3].reason == "answered_elsewhere"
+
+
+def _originated_dial(event: str, dest: tuple[str, str], linked: str, **extra: str) -> dict:
+    """DialBegin/DialEnd of an Originate: no calling channel, only the Dest block."""
+    return {"Event": event, "DestChannel": dest[1], "DestUniqueid": dest[0], "DestLinkedid": linked, **extra}
+
+
+def test_given_campaign_customer_busy_then_busy_and_the_agent_is_never_offered() -> None:
+    tracker = CallTracker("lab", AGENTS)
+    tracker.expect_origination("pd-1", "campaign", "PJSIP/1001", "5550044")
+    cust = ("pd-1", "Local/5550044@pstn-00000030;1")
+    events = feed_all(
+        tracker,
+        [
+            ev("Newchannel", *cust, "pd-1", ChannelState="0"),
+            _originated_dial("DialBegin", cust, "pd-1", DialString="5550044@pstn"),
+            _originated_dial("DialEnd", cust, "pd-1", DialStatus="BUSY"),
+            ev("Hangup", *cust, "pd-1", ChannelState="0", Cause="17"),
+        ],
+    )
+    assert kinds(events) == [("CallEnded", "busy")]
+
+
+def test_given_campaign_customer_answers_then_their_channel_rings_the_agent_and_the_call_is_answered() -> (
+    None
+):
+    tracker = CallTracker("lab", AGENTS)
+    tracker.expect_origination("pd-2", "campaign", "PJSIP/1001", "5550045")
+    cust = ("pd-2", "Local/5550045@pstn-00000031;1")
+    events = feed_all(
+        tracker,
+        [
+            ev("Newchannel", *cust, "pd-2", ChannelState="0"),
+            _originated_dial("DialBegin", cust, "pd-2", DialString="5550045@pstn"),
+            ev("Newstate", *cust, "pd-2"),
+            _originated_dial("DialEnd", cust, "pd-2", DialStatus="ANSWER"),
+            ev("Newchannel", *PHONE1, "pd-2", ChannelState="0"),
+            dial("DialBegin", cust, PHONE1, "pd-2", DialString="PJSIP/1001"),
+            dial("DialEnd", cust, PHONE1, "pd-2", DialStatus="ANSWER"),
+            ev("Hangup", *cust, "pd-2"),
+            ev("Hangup", *PHONE1, "pd-2"),
+        ],
+    )
+    assert kinds(events) == [("CallOffered", "campaign"), ("CallAnswered", None), ("CallEnded", "answered")]
+    offered = events[0]
+    assert (offered.agent, offered.caller_number, offered.direction) == ("PJSIP/1001", "5550045", "outbound")

@@ -1,0 +1,1 @@
+"""Outbound campaigns: lists of numbers worked by a team in preview or progressive mode."""
