@@ -293,10 +293,11 @@
     prune();
   }
 
-  async function openCustomer(id) {
+  // `data`: the card's JSON when the caller already has it (a campaign's next customer).
+  async function openCustomer(id, data) {
     const existing = [...cards.values()].find((c) => !c.pop && c.customer.id === id);
     if (existing) { activate(existing.key); existing.node.focus(); return; }
-    const res = await C.api("GET", "/api/console/customers/" + id + "/card");
+    const res = data ? { ok: true, data: data } : await C.api("GET", "/api/console/customers/" + id + "/card");
     if (!res.ok) { C.notify(C.failure(res), "error"); return; }
     const card = { key: "customer:" + id, pop: null, customer: res.data, timeline: null };
     add(card);
@@ -349,5 +350,5 @@
     return all.find((c) => c.pop && (c.pop.state === "answered" || c.pop.state === "ringing")) || all[0] || null;
   }
 
-  C.cards = { showPop, callState, openCustomer, resetPops, refresh, active, activate, all: () => [...cards.values()] };
+  C.cards = { showPop, callState, openCustomer, resetPops, refresh, active, activate, remove, all: () => [...cards.values()] };
 })();

@@ -20,6 +20,7 @@
     ["t", "console.keys.transfer", onCard((card) => C.actions.openTransfer(card))],
     ["w", "console.keys.disposition", () => C.wrapup.focusDisposition()],
     ["k", "console.keys.kb", onCard(focusKb)],
+    ["g", "console.keys.campaign_next", () => C.campaign.next()],
     ["?", "console.keys.help", () => openHelp()],
   ];
   const BY_KEY = new Map(KEYS.map(([key, , run]) => [key, run]));

@@ -29,6 +29,7 @@
     else if (msg.type === "call_state") C.cards.callState(msg.pop_id, msg);
     else if (msg.type === "seat") C.status.render(msg);
     else if (msg.type === "alarm") renderAlarm(msg);
+    else if (msg.type === "campaign_attempt") C.on.emit("campaign_attempt", msg);
   }
 
   function later() { setTimeout(connect, retry); retry = Math.min(retry * 2, 15000); }
