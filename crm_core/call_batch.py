@@ -13,6 +13,7 @@ a disposition, notes or an IVR result set elsewhere are never overwritten.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -34,6 +35,8 @@ from crm_core.events import (
 )
 from crm_core.models import CallAgent, CallRecord, CustomerPhone, User
 from crm_core.phones import normalize_number
+
+log = logging.getLogger(__name__)
 
 RECORDS = CallRecord.__table__
 AGENTS = CallAgent.__table__
@@ -199,7 +202,8 @@ class CallBatch:
 
     def _answered(self, record: _Record, event: CallAnswered) -> None:
         v = record.values
-        v["status"] = "answered"
+        if v["status"] != "ended":  # a replayed answer does not reopen a finished call
+            v["status"] = "answered"
         v["answered_at"] = v["answered_at"] or ts(event.at)
         v["wait_seconds"] = event.wait_seconds
         v["queue"] = v["queue"] or event.queue
@@ -210,6 +214,11 @@ class CallBatch:
 
     def _ended(self, record: _Record, event: CallEnded) -> None:
         v = record.values
+        if v["status"] == "ended":
+            # Ended once is final: a replay (an owner back on the PBX, a sweep racing the real
+            # end) must not move its end time, talk time or outcome.
+            log.info("call already ended, CallEnded ignored pbx=%s call=%s", event.pbx, event.call_id)
+            return
         known, wait = v["answered_at"], v["wait_seconds"]
         v.update(
             status="ended", outcome=event.outcome, direction=event.direction, ended_at=ts(event.at),

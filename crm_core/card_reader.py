@@ -23,6 +23,7 @@ user whose view is restricted keeps to the ORM path with its access conditions.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import sqlite3
 import threading
@@ -150,6 +151,12 @@ class CardReader:
         if not db.is_sqlite:
             self._engine = create_async_engine(db.url, pool_size=2, max_overflow=4)
             db.closers.append(self._engine.dispose)
+        elif self._sqlite_path:
+            db.closers.append(self._close_sqlite)  # else the file stays open (backups see it in use)
+
+    async def _close_sqlite(self) -> None:
+        assert self._sqlite_path is not None
+        close_sqlite(self._sqlite_path)
 
     @classmethod
     def for_database(cls, db: Database) -> CardReader | None:
@@ -223,6 +230,24 @@ async def _read_asyncpg(conn: Any, sql: dict[str, Compiled], key: str, pbx: str,
 _executor: ThreadPoolExecutor | None = None
 _executor_lock = threading.Lock()
 _local = threading.local()
+# Every reader connection per file, whichever thread opened it: close_sqlite() closes them all.
+_open: dict[str, set[sqlite3.Connection]] = {}
+_open_lock = threading.Lock()
+
+
+def close_sqlite(path: str) -> None:
+    """Close every reader connection to path (the database is being disposed). A thread that
+    still caches one finds it gone from _open and opens a new one if it reads again."""
+    with _open_lock:
+        conns = _open.pop(path, set())
+    for conn in conns:
+        with contextlib.suppress(sqlite3.Error):
+            conn.close()
+
+
+def _is_open(path: str, conn: sqlite3.Connection) -> bool:
+    with _open_lock:
+        return conn in _open.get(path, ())
 
 
 def _pool() -> ThreadPoolExecutor:
@@ -255,13 +280,18 @@ def _connection(path: str, busy_ms: int) -> sqlite3.Connection:
     if conns is None:
         conns = _local.conns = OrderedDict()
     conn = conns.get((path, busy_ms))
-    if conn is not None:
+    if conn is not None and _is_open(path, conn):
         conns.move_to_end((path, busy_ms))
         return conn
     conn = open_reader(path, busy_ms)
+    with _open_lock:
+        _open.setdefault(path, set()).add(conn)
     conns[(path, busy_ms)] = conn
     while len(conns) > CONNECTIONS_PER_THREAD:
-        conns.popitem(last=False)[1].close()
+        (old_path, _busy), old = conns.popitem(last=False)
+        with _open_lock:
+            _open.get(old_path, set()).discard(old)
+        old.close()
     return conn
 
 

@@ -60,6 +60,10 @@ class CallTracker(Resync):
         """How many calls are being followed (bounded: ended calls are forgotten)."""
         return len(self._calls)
 
+    def live_call_ids(self) -> tuple[str, ...]:
+        """The ids of the calls followed now (after a rebuild: those the PBX still has)."""
+        return tuple(self._calls)
+
     def reset(self) -> None:
         """Forget every call (prefer rebuild(), which ends and adopts calls instead)."""
         self._calls.clear()

@@ -35,6 +35,13 @@ class TrackerCore:
         self._expected: OrderedDict[str, Origination] = OrderedDict()
         self._side: list[CallEvent] = []
 
+    def forget(self) -> None:
+        """Drop every followed call: off the PBX (fenced), what we knew is stale; the next
+        resync rebuilds from what the PBX lists and PbxResynced closes what ended meanwhile."""
+        for state in (self._calls, self._channel_call, self._local_peer, self._replaced, self._expected):
+            state.clear()
+        self._side = []
+
     # -- calls and channels -------------------------------------------------------
 
     def _call_for(self, h: Headers, at: float, prefix: str = "") -> Call | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import func, insert, select
@@ -127,3 +128,27 @@ async def test_given_one_call_the_database_refuses_then_the_other_calls_of_its_b
     await bus.stop()
     assert await _counts(db) == (20, 20, 20, 30)
     assert "call record not written pbx=bj call=bad-call" in caplog.text
+
+
+async def test_given_an_ended_call_when_a_late_call_ended_is_replayed_then_its_record_keeps_the_first_end(
+    db: Database,
+) -> None:
+    bus = await _bus(db)
+    first = _call(1)
+    for event in first:
+        bus.publish(event)
+    await bus.drain()
+    real: CallEnded = first[-1]  # type: ignore[assignment]
+    # An owner fenced off and back on the PBX replays the call it no longer sees, hours later.
+    replay = CallEnded(
+        "bj", real.call_id, "abandoned", real.caller_number, "", "support", "", real.at + 7200,
+        real.queued_at, None, 9.0, 0.0,
+    )  # fmt: skip
+    for event in [*first[1:-1], replay]:  # even after a replayed offer and answer
+        bus.publish(event)
+    await bus.drain()
+    await bus.stop()
+    async with db.read() as s:
+        record = (await s.scalars(select(CallRecord).where(CallRecord.call_id == real.call_id))).one()
+    assert (record.status, record.outcome, record.talk_seconds) == ("ended", "answered", 55.0)
+    assert record.ended_at.replace(tzinfo=None) == datetime.fromtimestamp(real.at, UTC).replace(tzinfo=None)

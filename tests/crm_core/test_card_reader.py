@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import os
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from sqlalchemy import insert, text, update
 
 from crm_core.callbacks.models import Callback
 from crm_core.calls import CallRecordService
+from crm_core.card_reader import CardReader
 from crm_core.customers import CustomerService
 from crm_core.db import Database
 from crm_core.events import CallEnded, CallQueued
+from crm_core.migrate import upgrade
 from crm_core.models import Customer, utcnow
 from crm_core.tickets.models import ServiceRequest
 
@@ -86,3 +90,30 @@ async def test_given_postgresql_dropped_the_readers_connection_then_the_next_pop
                              "WHERE datname = current_database() AND pid <> pg_backend_pid()"))  # fmt: skip
     assert (await customers.card_for_number("13912345678")).id == alice
     assert "card lookup failed on the reader's pool" in caplog.text  # and was served by the main pool
+
+
+def _open_files(path: Path) -> list[str]:
+    """This process's open files of the database (main file, -wal, -shm), from Linux /proc."""
+    fds = Path("/proc/self/fd").iterdir()
+    return [name for fd in fds if (name := os.path.realpath(fd)).startswith(str(path.resolve()))]
+
+
+async def test_given_sqlite_when_the_database_is_disposed_then_none_of_its_files_stays_open(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "crm.sqlite3"
+    database = Database(f"sqlite+aiosqlite:///{path}")
+    await upgrade(database)
+    inline, pooled = CardReader(database), CardReader(database, inline=False)
+    for reader in (inline, pooled):  # the event-loop thread's connection and a pool thread's
+        assert (await reader.rows("+8613912345678", None)).matches == []
+    assert _open_files(path)
+
+    await database.dispose()
+
+    assert _open_files(path) == []  # a backup or restore finds the file free
+    again = Database(f"sqlite+aiosqlite:///{path}")
+    try:  # the threads' cached connections are gone, not broken: a new database reads
+        assert (await CardReader(again).rows("+8613912345678", None)).matches == []
+    finally:
+        await again.dispose()

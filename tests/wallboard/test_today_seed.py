@@ -24,10 +24,15 @@ from tests.wallboard.screen import open_screen
 
 
 def _record(call_id: str, started: datetime, outcome: str | None, wait: float, **kw: object) -> CallRecord:
-    fields = {"direction": "inbound", "queue": "support", "status": "ended" if outcome else "answered"} | kw
+    fields = {
+        "pbx": "test",
+        "direction": "inbound",
+        "queue": "support",
+        "status": "ended" if outcome else "answered",
+    }
     return CallRecord(
-        pbx="test", call_id=call_id, started_at=started, outcome=outcome, wait_seconds=wait,
-        ended_at=started + timedelta(seconds=wait + 30) if outcome else None, notes="", **fields,
+        call_id=call_id, started_at=started, outcome=outcome, wait_seconds=wait,
+        ended_at=started + timedelta(seconds=wait + 30) if outcome else None, notes="", **(fields | kw),
     )  # fmt: skip
 
 
@@ -51,7 +56,9 @@ async def test_a_restarted_service_shows_todays_figures_from_the_call_records(
                 _record("y1", midnight - timedelta(seconds=10), "answered", 1),  # yesterday
                 _record("o1", midnight + timedelta(seconds=5), "answered", 0, direction="outbound",
                         queue=None),  # not a queue call
-                _record("l1", midnight + timedelta(seconds=6), None, 0),  # not over: counted when it ends
+                # not over: counted when it ends (on a PBX not connected here: the resync of "test"
+                # would end an open record the PBX does not list)
+                _record("l1", midnight + timedelta(seconds=6), None, 0, pbx="elsewhere"),
             ])  # fmt: skip
     finally:
         await first.stop()
