@@ -15,6 +15,7 @@ from agent_ui import (
     api_v1,
     auth,
     calls_api,
+    campaigns,
     console,
     history,
     pages,
@@ -25,8 +26,9 @@ from agent_ui import (
 )
 from agent_ui.context import LANG_KEY, SERVICES, UiServices, current_user
 from agent_ui.csrf import csrf_field, csrf_protect, request_token
-from agent_ui.errors import json_error
+from agent_ui.errors import busy_error, json_error
 from agent_ui.i18n import LANGUAGES, catalog, translate
+from crm_core.db import is_busy
 
 log = logging.getLogger(__name__)
 _HERE = Path(__file__).parent
@@ -56,7 +58,10 @@ async def api_errors(request: web.Request, handler: Handler) -> web.StreamRespon
         return await handler(request)
     except web.HTTPException:
         raise
-    except Exception:
+    except Exception as error:
+        if is_busy(error):  # a lock held past the busy time-out: 503 + Retry-After, nothing written
+            log.warning("database busy path=%s error=%s", request.path, type(error).__name__)
+            return busy_error(request)
         if not request.path.startswith("/api/"):
             raise
         log.exception("API request failed path=%s", request.path)
@@ -112,7 +117,7 @@ def create_app(services: UiServices) -> web.Application:
     app.router.add_post("/api/calls/{id}/disposition", calls_api.disposition)
     app.router.add_static("/static/", _HERE / "static")
     api_v1.setup(app, services.crm)
-    for room in (console, wallboard, admin, supervisor, history):
+    for room in (console, wallboard, admin, supervisor, history, campaigns):
         room.setup(app)
 
     async def close_sockets(_app: web.Application) -> None:

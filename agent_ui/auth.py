@@ -22,7 +22,7 @@ from agent_ui.security.throttle import Locked
 from crm_core.users import UserView
 
 log = logging.getLogger(__name__)
-PUBLIC_PATHS = frozenset({"/login", "/api/health", "/api/session"})
+PUBLIC_PATHS = frozenset({"/login", "/api/health", "/api/session", "/metrics"})  # /metrics: own check
 PUBLIC_PREFIX = "/static/"
 MAX_LOGGED_LOGIN = 64
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]

@@ -3,7 +3,7 @@
 Two real service processes (`python -m callcenter run`) share one database and one Redis and
 point at one simulated Asterisk (pbxsim) run here. Each round SIGKILLs the instance holding
 the PBX's lease (no clean release) and times how long until the other one holds the AMI link
-and is in sync with the PBX (its GET /api/health says so), with a call talking across the kill;
+and is in sync with the PBX (its /metrics shows crm_ami_link_up 1), with a call talking across the kill;
 then a fresh instance is started as the new standby. Run:
 `.venv/bin/python bench/failover.py [kills]` (default 5, at most 20). Needs Redis at
 CRM_TEST_REDIS_URL or redis://127.0.0.1:6379/0; the database is a PostgreSQL one of its own

@@ -12,7 +12,7 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 
-from callcenter import recordings_cli
+from callcenter import data_cli, logs, recordings_cli
 from callcenter.demo import DemoPbx
 from callcenter.demo_data import DEMO_AGENTS, seed_demo
 from callcenter.service import Service, ensure_sqlite_folder
@@ -42,6 +42,7 @@ def _parser() -> argparse.ArgumentParser:
     sub.add_parser(
         "recordings-verify", help="re-hash the recording store; exit 1 if files are missing or corrupt"
     )
+    data_cli.add_parsers(sub)  # export-customer, erase-customer, backup, restore
     return parser
 
 
@@ -139,11 +140,7 @@ def main(argv: list[str] | None = None) -> int:
     except SettingsError as exc:
         print(f"config error: {exc}", file=sys.stderr)
         return 2
-    logging.basicConfig(
-        level=settings.logging.level,
-        format="%(asctime)s %(levelname)s %(name)s %(message)s",
-    )
-    logging.Formatter.converter = __import__("time").gmtime  # UTC in every log line
+    logs.configure(settings.logging.level, settings.logging.format)  # one line per event, UTC, redacted
     if args.command == "migrate":
         asyncio.run(_migrate(settings))
     elif args.command == "add-user":
@@ -153,6 +150,8 @@ def main(argv: list[str] | None = None) -> int:
     elif args.command in ("recordings-purge", "recordings-verify"):
         asyncio.run(_migrate(settings))
         return asyncio.run(recordings_cli.run(settings, args.command))
+    elif args.command in data_cli.COMMANDS:
+        return data_cli.run(settings, args)
     else:
         with contextlib.suppress(KeyboardInterrupt):
             asyncio.run(_run(settings))

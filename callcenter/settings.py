@@ -41,7 +41,9 @@ class DatabaseSettings:
     url: str = _key(
         "sqlite+aiosqlite:///var/crm.sqlite3", "SQLAlchemy URL: SQLite file or postgresql+asyncpg://."
     )
-    busy_timeout_ms: int = _key(5000, "How long a SQLite writer waits for the lock before giving up.")
+    busy_timeout_ms: int = _key(
+        5000, "How long a writer waits for a lock (SQLite busy timeout, PostgreSQL lock_timeout); then 503."
+    )
     migrate_on_start: bool = _key(True, "Apply pending schema migrations at start-up.")
 
 
@@ -99,6 +101,9 @@ class PbxSettings:
     transfer_context: str = _key("transfer", "Context of blind/attended transfers to an extension.")
     queue_context: str = _key("queues", "Context whose extension <queue> puts the caller in that queue.")
     spy_context: str = _key("supervisor", "Context of supervisors' extensions for listen/whisper/barge.")
+    campaign_context: str = _key(
+        "campaign", "Context an answered campaign customer runs (progressive): Dial(${CAMPAIGN_AGENT})."
+    )
     originate_timeout: float = _key(30.0, "Seconds the first leg of an Originate may ring.")
 
 
@@ -150,8 +155,41 @@ class KpiSettings:
 
 
 @dataclass(frozen=True)
+class CampaignSettings:
+    reservation_minutes: float = _key(
+        10.0, "How long a preview entry stays reserved for the agent who got it, unless dialed or skipped."
+    )
+    dialer_tick_seconds: float = _key(
+        2.0, "How often the progressive dialer looks for ready agents and entries that came due."
+    )
+    progressive_ring_seconds: float = _key(
+        25.0, "How long the progressive dialer lets a customer's phone ring before it counts no answer."
+    )
+
+
+@dataclass(frozen=True)
+class ClusterSettings:
+    redis_url: str = _key("", "Redis the instances share, e.g. redis://127.0.0.1:6379/0 (empty: just one).")
+    instance_id: str = _key("", "This instance's name in leases and logs (empty: <hostname>-<pid>).")
+    namespace: str = _key("crm", "Prefix of every Redis key, so several deployments can share one Redis.")
+    lease_seconds: float = _key(3.0, "A PBX whose owner stopped renewing is taken over after this long.")
+    renew_seconds: float = _key(1.0, "How often the owner renews its lease (at most a third of the lease).")
+    forward_timeout_seconds: float = _key(
+        5.0, "How long an action asked on an instance without the PBX waits for the owner's answer."
+    )
+
+
+@dataclass(frozen=True)
 class LoggingSettings:
     level: str = _key("INFO", "Log level: DEBUG, INFO, WARNING, ERROR.")
+    format: str = _key("keyvalue", "One line per event: keyvalue (ts=... level=... msg=...) or json.")
+
+
+@dataclass(frozen=True)
+class MetricsSettings:
+    token: str = _key(
+        "", "Bearer token Prometheus sends to read /metrics (empty: loopback clients only).", secret=True
+    )
 
 
 @dataclass(frozen=True)
@@ -163,9 +201,12 @@ class Settings:
     security: SecuritySettings = field(default_factory=SecuritySettings)
     demo: DemoSettings = field(default_factory=DemoSettings)
     logging: LoggingSettings = field(default_factory=LoggingSettings)
+    metrics: MetricsSettings = field(default_factory=MetricsSettings)
     recordings: RecordingsSettings = field(default_factory=RecordingsSettings)
     kpi: KpiSettings = field(default_factory=KpiSettings)
     wallboard: WallboardSettings = field(default_factory=WallboardSettings)
+    cluster: ClusterSettings = field(default_factory=ClusterSettings)
+    campaigns: CampaignSettings = field(default_factory=CampaignSettings)
     pbx: list[PbxSettings] = field(default_factory=list)
     # The [ivr] table as written: its flows are validated by ivr.build_config (keys named in errors).
     ivr: dict[str, Any] = field(default_factory=dict)
@@ -183,9 +224,12 @@ SECTIONS: dict[str, type] = {
     "security": SecuritySettings,
     "demo": DemoSettings,
     "logging": LoggingSettings,
+    "metrics": MetricsSettings,
     "recordings": RecordingsSettings,
     "kpi": KpiSettings,
     "wallboard": WallboardSettings,
+    "cluster": ClusterSettings,
+    "campaigns": CampaignSettings,
     "pbx": PbxSettings,
 }
 
@@ -232,7 +276,20 @@ def parse_settings(data: dict[str, Any]) -> Settings:
     _check_security(settings.security)
     kpi_rules(settings)
     _check_wallboard(settings.wallboard)
+    if settings.logging.format not in ("keyvalue", "json"):
+        raise SettingsError("logging.format must be keyvalue or json")
+    _check_cluster(settings.cluster)
     return settings
+
+
+def _check_cluster(cluster: ClusterSettings) -> None:
+    if cluster.redis_url and not cluster.redis_url.startswith(("redis://", "rediss://", "unix://")):
+        raise SettingsError("cluster.redis_url must start with redis://, rediss:// or unix://")
+    if cluster.renew_seconds <= 0 or cluster.lease_seconds < 3 * cluster.renew_seconds:
+        # the owner must renew, and miss a renewal, and still stop its AMI link before the lease ends
+        raise SettingsError("cluster.renew_seconds must be positive and at most a third of lease_seconds")
+    if not 0 < cluster.forward_timeout_seconds <= 60:
+        raise SettingsError("cluster.forward_timeout_seconds must be between 0 and 60")
 
 
 def _check_wallboard(wb: WallboardSettings) -> None:

@@ -2,9 +2,15 @@
 
 Each subscriber gets its own queue and worker task, so events reach every
 subscriber in the order they were published, a slow subscriber never delays
-another, and a subscriber that raises is logged and keeps receiving.
+another, and a subscriber that raises is logged and keeps receiving (one that
+met a database locked past its busy time-out is handed the same event again).
 publish() is synchronous so the AMI tracker can publish from its callback
 without awaiting anything.
+
+With several instances (callcenter.cluster) an event may come from another
+instance: publish_remote() hands it only to subscribers that asked for remote
+events (what people see: consoles, wallboard), never to writers, which run only
+on the instance that owns the PBX, so nothing is written twice.
 """
 
 from __future__ import annotations
@@ -14,28 +20,39 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from crm_core.db import retry_when_busy
+
 log = logging.getLogger(__name__)
 
 Handler = Callable[[Any], Awaitable[None]]
 
 
 class _Subscription:
-    def __init__(self, name: str, handler: Handler, types: tuple[type, ...]) -> None:
+    def __init__(self, name: str, handler: Handler, types: tuple[type, ...], remote: bool = False) -> None:
         self.name = name
         self.handler = handler
         self.types = types
+        self.remote = remote
+        self.batch = 0  # > 0: the handler takes a list of up to this many events (subscribe batch=)
         self.queue: asyncio.Queue[Any] = asyncio.Queue()
         self.task: asyncio.Task[None] | None = None
 
     async def run(self) -> None:
         while True:
             event = await self.queue.get()
+            events = [event]
+            while len(events) < self.batch and not self.queue.empty():
+                events.append(self.queue.get_nowait())  # everything already queued, up to batch
             try:
-                await self.handler(event)
+                # A subscriber whose transaction met a locked database gets the same event(s)
+                # again (its transaction rolled back), so no writer loses an event to a lock.
+                given = events if self.batch else event
+                await retry_when_busy(lambda given=given: self.handler(given), f"bus:{self.name}")
             except Exception:
                 log.exception("bus subscriber failed subscriber=%s event=%s", self.name, type(event).__name__)
             finally:
-                self.queue.task_done()
+                for _ in events:
+                    self.queue.task_done()
 
 
 class EventBus:
@@ -45,9 +62,17 @@ class EventBus:
         self._subs: list[_Subscription] = []
         self._started = False
 
-    def subscribe(self, name: str, handler: Handler, *types: type) -> None:
-        """Deliver events of the given types (all events when none given) to handler, in order."""
-        sub = _Subscription(name, handler, types)
+    def subscribe(
+        self, name: str, handler: Handler, *types: type, remote: bool = False, batch: int = 0
+    ) -> None:
+        """Deliver events of the given types (all events when none given) to handler, in order.
+
+        remote: also deliver the events other instances published (see publish_remote).
+        batch: hand the handler a list of everything queued (up to batch events) per call, so a
+        writer can store many events in one transaction (the call records).
+        """
+        sub = _Subscription(name, handler, types, remote)
+        sub.batch = batch
         self._subs.append(sub)
         if self._started:
             sub.task = asyncio.create_task(sub.run(), name=f"bus:{name}")
@@ -57,11 +82,21 @@ class EventBus:
             if not sub.types or isinstance(event, sub.types):
                 sub.queue.put_nowait(event)
 
+    def publish_remote(self, event: Any) -> None:
+        """An event another instance published: only to subscribers that asked for remote events."""
+        for sub in self._subs:
+            if sub.remote and (not sub.types or isinstance(event, sub.types)):
+                sub.queue.put_nowait(event)
+
     async def start(self) -> None:
         self._started = True
         for sub in self._subs:
             if sub.task is None:
                 sub.task = asyncio.create_task(sub.run(), name=f"bus:{sub.name}")
+
+    def queue_depths(self) -> dict[str, int]:
+        """Events waiting per subscriber (/metrics): a growing queue is a subscriber falling behind."""
+        return {sub.name: sub.queue.qsize() for sub in self._subs}
 
     async def drain(self) -> None:
         """Wait until every published event has been handled (shutdown and tests)."""

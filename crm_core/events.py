@@ -37,7 +37,8 @@ class CallOffered:
     queue: str | None
     at: float
     variables: dict[str, str] = field(default_factory=dict)
-    # Why the call came: "queue", "direct", "transfer", "callback", "click_to_dial".
+    # Why the call came: "queue", "direct", "transfer", "callback", "click_to_dial", "campaign"
+    # (progressive dialing: the customer already answered).
     reason: str = "queue"
     transferred_by: str | None = None  # the agent who transferred it to this one
     direction: str = "inbound"  # "inbound" | "outbound" | "internal"
@@ -151,6 +152,19 @@ class PbxLinkChanged:
 
 
 @dataclass(frozen=True, slots=True)
+class PbxResynced:
+    """The PBX's state was rebuilt from its own lists (after a (re)connect or a takeover).
+
+    live_calls are the call ids the PBX still has; a call record of this PBX left open
+    and not among them ended while nobody watched, and is closed at `at`.
+    """
+
+    pbx: str
+    live_calls: tuple[str, ...]
+    at: float
+
+
+@dataclass(frozen=True, slots=True)
 class SystemAlarm:
     """Something supervisors must see now (a recording that could not be stored, a full disk…)."""
 
@@ -165,4 +179,4 @@ class SystemAlarm:
 CallEvent = (
     CallQueued | CallOffered | OfferWithdrawn | CallAnswered | CallTransferred | CallHoldChanged | CallEnded
 )
-DomainEvent = CallEvent | AgentStateChanged | PbxLinkChanged | SystemAlarm
+DomainEvent = CallEvent | AgentStateChanged | PbxLinkChanged | PbxResynced | SystemAlarm

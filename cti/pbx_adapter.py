@@ -25,7 +25,7 @@ from typing import Any
 
 from panoramisk.message import Message
 
-from crm_core.events import AgentStateChanged, DomainEvent, PbxLinkChanged
+from crm_core.events import AgentStateChanged, DomainEvent, PbxLinkChanged, PbxResynced
 from crm_core.ports import TelephonyError
 from cti import actions
 from cti.actions import ActionBuilder, AmiAction, Dialplan
@@ -72,6 +72,8 @@ class PbxAdapter:
         self.actions = ActionBuilder(dialplan)
         self.tick_interval = tick_interval
         self._synced = False
+        self._stale = False  # stopped since the trackers were filled: forget them on the next start
+        self.events_received = 0  # AMI events from this PBX (/metrics reads it: nothing per event)
         self._backlog: deque[tuple[Message, float]] = deque(maxlen=_BACKLOG_MAX)
         self._ticker: asyncio.Task[None] | None = None
         self.link = AmiLink(
@@ -88,6 +90,13 @@ class PbxAdapter:
         )
 
     async def start(self) -> None:
+        if self._stale:
+            # Started again after a stop (a cluster owner fenced, then back): another instance may
+            # have held the PBX meanwhile, so what the trackers hold is stale; the resync must not
+            # replay it as CallEnded for old calls (PbxResynced lets the sweep close what ended).
+            self.tracker.forget()
+            self.seats = SeatTracker(self.pbx, self.seats.wrapup_seconds)
+            self._stale = False
         if self._ticker is None:
             self._ticker = asyncio.create_task(self._tick_loop(), name=f"seat-wrapup:{self.pbx}")
         await self.link.start()
@@ -98,6 +107,7 @@ class PbxAdapter:
             ticker.cancel()
             await asyncio.gather(ticker, return_exceptions=True)
         await self.link.stop()
+        self._stale = True
 
     @property
     def connected(self) -> bool:
@@ -128,6 +138,15 @@ class PbxAdapter:
         action = self.actions.callback(number, queue, call_id, caller_id)
         self._require_link()
         self.tracker.expect_origination(call_id, "callback", None, number)
+        await self._send(action)
+
+    async def originate_campaign(
+        self, number: str, agent_interface: str, call_id: str, caller_id: str = "", ring_seconds: float = 30.0
+    ) -> None:
+        """Progressive dialing: the customer first; when they answer the dialplan dials the agent."""
+        action = self.actions.campaign(number, agent_interface, call_id, ring_seconds, caller_id)
+        self._require_link()
+        self.tracker.expect_origination(call_id, "campaign", agent_interface, number)
         await self._send(action)
 
     async def hangup(self, call_id: str) -> None:
@@ -226,6 +245,7 @@ class PbxAdapter:
     # -- events -----------------------------------------------------------------------
 
     def _on_event(self, event: Message, received_at: float) -> None:
+        self.events_received += 1
         if self._synced:
             self._apply(event, received_at)
         else:
@@ -256,6 +276,8 @@ class PbxAdapter:
         at = self._clock()
         call_events = self.tracker.rebuild(channels, at) if channels is not None else []
         self._emit(call_events)
+        if channels is not None:  # calls that ended unseen (no instance watched) get closed
+            self._publish(PbxResynced(self.pbx, self.tracker.live_call_ids(), at))
         if members is not None:
             live = self.tracker.live_activity(at)  # calls that did not change still occupy seats
             self._emit(self.seats.rebuild(members, at, [*call_events, *live]))

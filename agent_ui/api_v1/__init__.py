@@ -10,7 +10,17 @@ from typing import Any
 
 from aiohttp import web
 
-from agent_ui.api_v1 import admin, callbacks, calls_history, customers, misc, reports, tickets
+from agent_ui.api_v1 import (
+    admin,
+    callbacks,
+    calls_history,
+    campaigns,
+    customers,
+    data_rights,
+    misc,
+    reports,
+    tickets,
+)
 from agent_ui.api_v1.base import Route, wrap
 from agent_ui.api_v1.openapi import document
 from agent_ui.api_v1.services import CRM, CrmServices
@@ -19,6 +29,8 @@ from agent_ui.context import SERVICES
 ROUTES: list[Route] = [*customers.ROUTES, *tickets.ROUTES, *callbacks.ROUTES, *misc.ROUTES, *admin.ROUTES]
 ROUTES += calls_history.ROUTES
 ROUTES += reports.ROUTES
+ROUTES += campaigns.ROUTES
+ROUTES += data_rights.ROUTES
 
 
 def setup(app: web.Application, crm: CrmServices | None = None) -> None:

@@ -15,7 +15,7 @@ from typing import Any
 from aiohttp import web
 
 from agent_ui.access import refuse
-from agent_ui.api_v1.schema import Spec, query_int, validate
+from agent_ui.api_v1.schema import Spec, check_text, query_int, validate
 from agent_ui.api_v1.services import CRM
 from agent_ui.context import current_user
 from agent_ui.errors import json_error
@@ -39,6 +39,7 @@ class Route:
     response: str = "Object"  # name of a response schema in openapi.RESPONSES
     status: int = 200
     roles: tuple[str, ...] = ROLES  # who may call it at all; objects are checked again by the services
+    no_content: str = ""  # when it may also answer 204 with no body: what that means (OpenAPI)
 
 
 def wrap(route: Route) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
@@ -49,6 +50,8 @@ def wrap(route: Route) -> Callable[[web.Request], Awaitable[web.StreamResponse]]
         if user is None or user.role not in route.roles:
             return await refuse(request, "role")
         try:
+            for name, value in request.query.items():
+                check_text(name, value)
             body = await _body(request, route.body) if route.body is not None else None
             result = await route.handler(request, request.app[CRM], current_user(request), body)
         except CrmError as exc:
@@ -72,6 +75,7 @@ def _error(request: web.Request, exc: CrmError) -> web.Response:
     for kind, (status, key) in STATUS.items():
         if isinstance(exc, kind):
             extra: dict[str, Any] = {"detail": exc.message}
+            key = getattr(exc, "key", None) or key  # an error with its own message says it
             return json_error(request, status, key, field=getattr(exc, "field", None), **extra)
     log.warning("unmapped domain error %s", type(exc).__name__)
     return json_error(request, 400, "error.bad_request", detail=exc.message)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import uuid
 from typing import Any
@@ -18,7 +19,7 @@ from agent_ui.i18n import DEFAULT_LANGUAGE, translate
 from crm_core.campaigns.lists import MAX_ROWS
 from crm_core.campaigns.room import CampaignRoom
 from crm_core.campaigns.rules import AGENT_OUTCOMES, MODES, PURPOSES
-from crm_core.campaigns.work import CannotDialNow
+from crm_core.campaigns.work import CampaignHalted, CannotDialNow
 from crm_core.domain_errors import Invalid
 from crm_core.ports import TelephonyError
 from crm_core.users import UserView
@@ -145,16 +146,25 @@ async def dial(request: web.Request, crm: CrmServices, user: UserView, _: Any) -
     r, call_id = room(request, crm), f"cmp-{uuid.uuid4().hex[:16]}"
     try:
         dialing = await r.work.start_dial(path_id(request), user, name, call_id)
-    except CannotDialNow as refused:
+    except CannotDialNow as refused:  # the attempt is closed: "closed" tells the console to drop it
         lang = request.get(LANG_KEY, DEFAULT_LANGUAGE)
         message = translate(lang, f"campaigns.refused.{refused.reason}")
-        return web.json_response({"error": refused.reason, "message": message}, status=409)
+        return web.json_response({"error": refused.reason, "message": message, "closed": True}, status=409)
+    except CampaignHalted:
+        return json_error(request, 409, "campaigns.refused.halted", closed=True)
+    telephony = links[name]
+    was_up = telephony.connected  # no await before the adapter checks the link itself
     try:
-        await links[name].originate(user.interface, dialing.number, call_id)
+        await telephony.originate(user.interface, dialing.number, call_id)
     except TelephonyError as exc:
         log.warning("campaign dial refused user=%s code=%s", user.id, exc.code)
+        if was_up and exc.code in ("timeout", "not_connected"):  # sent, reply lost: it may be ringing
+            body = {"call_id": call_id, "attempt_id": dialing.attempt_id, "unconfirmed": True}
+            return web.json_response(body, status=202)
         await r.work.dial_failed(dialing.attempt_id)
-        return telephony_refusal(request, exc, "dial")
+        refusal = telephony_refusal(request, exc, "dial")
+        refusal.text = json.dumps({**json.loads(refusal.text or "{}"), "closed": True})
+        return refusal
     return web.json_response({"call_id": call_id, "attempt_id": dialing.attempt_id}, status=202)
 
 

@@ -78,6 +78,8 @@ async def erase(request: web.Request, crm: CrmServices, user: UserView, body: di
 
 C = "/api/v1/customers/{id}"
 ROUTES = [
-    Route("GET", C + "/export", export, "Export everything about a customer (zip)", roles=ADMIN),
+    Route(
+        "GET", C + "/export", export, "Export everything about a customer (zip)", response="Zip", roles=ADMIN
+    ),
     Route("POST", C + "/erase", erase, "Erase a customer's personal data", ERASE, roles=ADMIN),
 ]

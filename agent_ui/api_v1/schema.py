@@ -13,7 +13,7 @@ from typing import Any
 from crm_core.domain_errors import Invalid
 
 INT_MAX = 2**31 - 1  # ids and counters are 32-bit integer columns
-_PY = {"string": str, "integer": int, "boolean": bool, "array": list, "number": (int, float)}
+_PY = {"string": str, "integer": int, "boolean": bool, "array": list, "number": (int, float), "object": dict}
 
 
 @dataclass(frozen=True)
@@ -41,6 +41,8 @@ class F:
             raise Invalid(name, f"must be a {self.type}")
         if self.type == "array" and not all(isinstance(v, str) for v in value):
             raise Invalid(name, "must be a list of strings")
+        for text in value if self.type == "array" else [value] if self.type == "string" else []:
+            check_text(name, text)
         if self.type == "string" and self.max_length and len(value) > self.max_length:
             raise Invalid(name, f"at most {self.max_length} characters")
         if self.enum is not None and value not in self.enum:
@@ -59,6 +61,18 @@ class F:
         if self.type == "array":
             extras["items"] = {"type": "string"}
         return out | {k: v for k, v in extras.items() if v is not None}
+
+
+def check_text(name: str, value: str) -> str:
+    """Text a database can store: no NUL character (PostgreSQL refuses it) and valid Unicode
+    (a lone surrogate from a JSON escape cannot be written as UTF-8)."""
+    if "\x00" in value:
+        raise Invalid(name, "must not contain NUL characters")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise Invalid(name, "must be valid Unicode text") from None
+    return value
 
 
 Spec = dict[str, F]

@@ -128,7 +128,9 @@
     if (!res.ok) {
       const why = res.data && res.data.error;
       C.notify(res.data && res.data.message ? res.data.message : why ? C.label("campaigns.refused.", why) : C.failure(res), "error");
-      if (res.status !== 0) finish(null); // refused (window, do-not-call, PBX down): the attempt is closed
+      // Only an answer saying so (do-not-call, window, campaign halted, PBX refused) closed the attempt;
+      // otherwise (no phone, PBX down, network) the server still holds it: keep the card to try again.
+      if (res.data && res.data.closed === true) finish(null);
       return;
     }
     current.phase = "dialing";

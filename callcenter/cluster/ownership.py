@@ -19,6 +19,7 @@ import time
 from collections.abc import Callable
 from typing import Protocol
 
+from callcenter.cluster.halting import halt
 from callcenter.cluster.lease import Lease
 
 log = logging.getLogger(__name__)
@@ -66,8 +67,7 @@ class PbxOwnership:
         """
         task, self._task = self._task, None
         if task is not None:
-            task.cancel()
-            await asyncio.gather(task, return_exceptions=True)
+            await halt(task)
         if self.owned:
             self._releasing = True
             await self._fence("instance stopping", logging.INFO)

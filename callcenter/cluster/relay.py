@@ -23,6 +23,7 @@ from collections import deque
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
+from callcenter.cluster.halting import halt
 from crm_core.event_codec import decode, encode
 from crm_core.events import PbxResynced
 
@@ -92,8 +93,7 @@ class EventRelay:
         tasks = [t for t in (self._task, self._writer) if t is not None]
         self._task = self._writer = None
         for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+            await halt(task)
 
     # -- out ------------------------------------------------------------------------------------
 

@@ -23,6 +23,7 @@ from crm_core.callbacks.errors import DoNotCallBlocked
 from crm_core.callbacks.models import Callback, CallbackAttempt, DoNotCall
 from crm_core.callbacks.views import CallbackView, callback_view
 from crm_core.callbacks.window import in_window, into_window
+from crm_core.campaigns.rules import zone_for
 from crm_core.customers import CustomerService
 from crm_core.db import retry_when_busy
 from crm_core.domain_errors import SYSTEM, Actor, Clock, Conflict, Invalid, utc_clock
@@ -72,7 +73,7 @@ class CallbackService:
             await self._refuse_dnc(s, key)
             await self._check_links(s, links)
             await link_call(s, links)
-            tz = await self._timezone(s, links.get("customer_id"))
+            tz = await self._timezone(s, links.get("customer_id"), key)
             when = self._schedule(scheduled_at, tz)
             row = Callback(
                 number=key, scheduled_at=when, next_attempt_at=when, created_by=actor.id, status="pending"
@@ -95,9 +96,12 @@ class CallbackService:
             raise Invalid("scheduled_at", f"outside the calling window {start}-{end} ({tz})")
         return scheduled_at.astimezone(UTC)
 
-    async def _timezone(self, s: AsyncSession, customer_id: int | None) -> str:
+    async def _timezone(self, s: AsyncSession, customer_id: int | None, number: str) -> str:
+        """The customer's zone; for a number alone (e.g. a campaign entry) the number's region's zone."""
         customer = await s.get(Customer, customer_id) if customer_id is not None else None
-        return customer.timezone if customer is not None else self.customers.default_timezone
+        if customer is not None:
+            return customer.timezone
+        return zone_for("", number, self.customers.default_timezone)
 
     async def _check_links(self, s: AsyncSession, links: dict[str, Any]) -> None:
         allowed = {"customer_id": Customer, "service_request_id": ServiceRequest, "assigned_user_id": User}
@@ -198,7 +202,7 @@ class CallbackService:
             elif outcome == "wrong_number" or row.attempts >= row.max_attempts:
                 row.status = "failed"
             else:
-                tz = await self._timezone(s, row.customer_id)
+                tz = await self._timezone(s, row.customer_id, row.number)
                 row.status = "pending"
                 row.next_attempt_at = into_window(now + self.policy.retry_delay, tz, self.policy.window)
             record(s, user, "callback", row.id, "attempt", before, snapshot(row), now)

@@ -23,6 +23,21 @@ from crm_core.models import Customer
 
 MAX_ROWS = 20_000  # one import; bigger lists come in several files
 SEARCH_PAGE = 500
+MAX_ID = 2**31 - 1  # the largest customer id the database can hold
+
+
+def _read_csv(text: str) -> list[tuple[int, dict[str, Any]]]:
+    """(line number, row) for each record; a file the csv module cannot read is Invalid("file")."""
+    reader = csv.DictReader(io.StringIO(text))
+    rows: list[tuple[int, dict[str, Any]]] = []
+    try:
+        for row in reader:
+            if len(rows) >= MAX_ROWS:
+                raise Invalid("file", f"at most {MAX_ROWS} rows per import")
+            rows.append((reader.line_num, row))
+    except csv.Error as exc:
+        raise Invalid("file", f"not a readable CSV file (line {reader.line_num}): {exc}") from None
+    return rows
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,15 +76,13 @@ class CampaignLists:
 
     async def from_csv(self, campaign_id: int, user: Any, text: str) -> dict[str, Any]:
         """Columns number[, name, timezone, customer_id]; each bad row is reported, the good ones added."""
-        rows = list(csv.DictReader(io.StringIO(text)))
-        if not rows or "number" not in (rows[0].keys() if rows else ()):
+        rows = _read_csv(text)
+        if not rows or "number" not in rows[0][1]:
             raise Invalid("number", "the CSV needs a header row with a 'number' column")
-        if len(rows) > MAX_ROWS:
-            raise Invalid("file", f"at most {MAX_ROWS} rows per import")
         errors: list[dict[str, Any]] = []
         found: list[Candidate] = []
         async with self.db.read() as s:
-            for index, row in enumerate(rows, start=2):  # row 1 is the header
+            for index, row in rows:  # the file's line (row 1 is the header)
                 candidate = await self._csv_row(s, row, index, errors)
                 if candidate is not None:
                     found.append(candidate)
@@ -92,7 +105,8 @@ class CampaignLists:
         customer_id, zone = None, (row.get("timezone") or "").strip()
         raw_id = (row.get("customer_id") or "").strip()
         if raw_id:
-            customer = await s.get(Customer, int(raw_id)) if raw_id.isdigit() else None
+            fits = raw_id.isdigit() and len(raw_id) <= 10 and int(raw_id) <= MAX_ID  # else s.get overflows
+            customer = await s.get(Customer, int(raw_id)) if fits else None
             if customer is None or customer.deleted_at is not None:
                 return bad("customer_id", "no such customer")
             customer_id, zone = customer.id, zone or customer.timezone

@@ -7,12 +7,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from crm_core.admin.models import Team
 from crm_core.audit.service import record, snapshot
-from crm_core.campaigns.models import Campaign, CampaignEntry
+from crm_core.campaigns.models import Campaign, CampaignAttempt, CampaignEntry
 from crm_core.campaigns.views import ENTRY_STATUSES, apply_fields, campaign_json, entry_json
 from crm_core.domain_errors import Actor, Clock, Conflict, Invalid, NotFound, utc_clock
 
@@ -43,6 +43,21 @@ async def _sees(s: AsyncSession, row: Campaign, user: Any) -> bool:
     if user.role == "agent" and row.status not in ("running", "paused"):
         return False
     return bool(user.team) and await team_name(s, row.team_id) == user.team
+
+
+async def release_reservations(s: AsyncSession, campaign_id: int, why: str, now: Any) -> None:
+    """Paused or stopped: cards still open but not dialed close uncounted and their entries go back,
+    so no agent is left holding an attempt they can neither dial nor skip."""
+    await s.execute(
+        update(CampaignAttempt)
+        .where(CampaignAttempt.campaign_id == campaign_id, CampaignAttempt.status == "reserved")
+        .values(status="closed", skip_reason=why, ended_at=now)
+    )
+    await s.execute(
+        update(CampaignEntry)
+        .where(CampaignEntry.campaign_id == campaign_id, CampaignEntry.status == "reserved")
+        .values(status="pending", reserved_by=None, reserved_until=None, updated_at=now)
+    )
 
 
 class CampaignService:
@@ -104,6 +119,8 @@ class CampaignService:
                 raise Conflict(f"campaign {campaign_id} is {row.status}: cannot {verb}")
             before = snapshot(row)
             row.status, row.updated_at = target, self.clock()
+            if target != "running":
+                await release_reservations(s, row.id, target, row.updated_at)
             record(s, user, "campaign", row.id, verb, before, snapshot(row), row.updated_at)
             return campaign_json(row)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from crm_core.campaigns.models import Campaign, CampaignAttempt, CampaignEntry
@@ -10,6 +11,7 @@ from crm_core.domain_errors import Invalid
 
 STATUSES = ("draft", "running", "paused", "stopped")
 ENTRY_STATUSES = ("pending", "reserved", "dialing", "done", "failed", "skipped", "dnc")
+CALLER_ID = re.compile(r"\+?[0-9]{1,32}")  # what the PBX accepts as a caller number (ActionBuilder)
 
 
 def _iso(value: Any) -> str | None:
@@ -79,7 +81,9 @@ def apply_fields(row: Campaign, body: dict[str, Any]) -> None:
     """Copy the given campaign fields onto row, each checked (Invalid names the field)."""
     for name in ("name", "script", "caller_id"):
         if name in body:
-            row.__setattr__(name, _text(body[name], name, 20000 if name == "script" else 128))
+            row.__setattr__(name, _text(body[name], name, {"script": 20000, "caller_id": 64}.get(name, 128)))
+    if "caller_id" in body and row.caller_id and not CALLER_ID.fullmatch(row.caller_id):
+        raise Invalid("caller_id", "must be a phone number: digits with an optional leading +")
     if "name" in body and not row.name.strip():
         raise Invalid("name", "must not be empty")
     for name, allowed in (("purpose", PURPOSES), ("mode", MODES)):

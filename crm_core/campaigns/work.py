@@ -36,6 +36,10 @@ class CannotDialNow(Conflict):
         self.reason = reason
 
 
+class CampaignHalted(Conflict):
+    """The campaign was paused or stopped while the card was open: the attempt is closed."""
+
+
 @dataclass(frozen=True, slots=True)
 class Dial:
     """What to ask the PBX for, once the attempt is marked dialing."""
@@ -71,7 +75,7 @@ class CampaignWork:
             await s.execute(
                 select(User.id).where(User.id == user.id).with_for_update()
             )  # one at a time per agent
-            if await self._open_attempt(s, user.id) is not None:
+            if await self._open_attempt(s, user.id, now) is not None:
                 raise Conflict("finish the open attempt first")
             await self._expire(s, campaign_id, now)
             entry = await self._pick(s, campaign, now)
@@ -87,9 +91,20 @@ class CampaignWork:
             await s.flush()
             return attempt.id
 
-    async def _open_attempt(self, s: AsyncSession, agent_id: int) -> CampaignAttempt | None:
-        query = select(CampaignAttempt).where(
-            CampaignAttempt.agent_id == agent_id, CampaignAttempt.status.in_(OPEN)
+    async def _open_attempt(self, s: AsyncSession, agent_id: int, now: datetime) -> CampaignAttempt | None:
+        """The agent's open attempt; a reservation past its time does not count (it expires later)."""
+        query = (
+            select(CampaignAttempt)
+            .join(CampaignEntry, CampaignEntry.id == CampaignAttempt.entry_id)
+            .where(
+                CampaignAttempt.agent_id == agent_id,
+                CampaignAttempt.status.in_(OPEN),
+                or_(
+                    CampaignAttempt.status != "reserved",
+                    CampaignEntry.reserved_until.is_(None),
+                    CampaignEntry.reserved_until >= now,
+                ),
+            )
         )
         return await s.scalar(query.order_by(CampaignAttempt.id.desc()).limit(1))
 
@@ -117,26 +132,35 @@ class CampaignWork:
     async def _pick(self, s: AsyncSession, campaign: Campaign, now: datetime) -> CampaignEntry | None:
         """The first due entry that may be dialed now; numbers found on DNC are marked so on the way.
 
-        Candidates are read unlocked, then locked one at a time (SKIP LOCKED: another reservation
-        holds it) and re-checked, so concurrent reservations each get a different entry at once.
+        Only entries in zones whose window is open now are read (so closed-zone rows never crowd
+        them out). Candidates are read unlocked, then locked one at a time (SKIP LOCKED: another
+        reservation holds it) and re-checked, so concurrent reservations each get a different entry.
         """
         due = (
             CampaignEntry.campaign_id == campaign.id,
             CampaignEntry.status == "pending",
             or_(CampaignEntry.next_attempt_at.is_(None), CampaignEntry.next_attempt_at <= now),
         )
-        window, seen = window_of(campaign), 0
+        window = window_of(campaign)
+        zones = await s.scalars(select(CampaignEntry.timezone).where(*due).distinct())
+        open_zones = [
+            z for z in zones if rules.forbidden(now, window, z, False, self.default_timezone) is None
+        ]
+        if not open_zones:
+            return None
+        due = (*due, CampaignEntry.timezone.in_(open_zones))
         order = (CampaignEntry.next_attempt_at.is_not(None), CampaignEntry.next_attempt_at, CampaignEntry.id)
-        while seen < 20 * BATCH:
-            rows = list(
-                await s.scalars(select(CampaignEntry).where(*due).order_by(*order).offset(seen).limit(BATCH))
-            )
+        skipped = 0  # rows passed over that are still pending (locked by another reservation)
+        for _ in range(20):
+            query = select(CampaignEntry).where(*due).order_by(*order).offset(skipped).limit(BATCH)
+            rows = list(await s.scalars(query))
             if not rows:
                 return None
             blocked = await _dnc(s, [r.number for r in rows])
             for row in rows:
                 why = rules.forbidden(now, window, row.timezone, row.number in blocked, self.default_timezone)
-                if why == "outside_window":
+                if why == "outside_window":  # the window closed since the zones were read
+                    skipped += 1
                     continue
                 locked = await s.scalar(
                     select(CampaignEntry)
@@ -144,11 +168,11 @@ class CampaignWork:
                     .with_for_update(skip_locked=True)
                 )
                 if locked is None:
-                    continue  # taken by a concurrent reservation
+                    skipped += 1  # taken by a concurrent reservation: still pending, still in the query
+                    continue
                 if why is None:
                     return locked
-                locked.status, locked.updated_at = "dnc", now
-            seen += len(rows)
+                locked.status, locked.updated_at = "dnc", now  # leaves the query: no offset for it
         return None
 
     # -- dialing ----------------------------------------------------------------------
@@ -158,10 +182,10 @@ class CampaignWork:
         now = self.clock()
         async with self.db.write() as s:
             attempt, entry, campaign = await self._mine(s, attempt_id, user, ("reserved",))
-            if campaign.status != "running":
-                raise Conflict(f"campaign {campaign.id} is {campaign.status}")
             blocked = entry.number in await _dnc(s, [entry.number])
             why = rules.forbidden(now, window_of(campaign), entry.timezone, blocked, self.default_timezone)
+            if campaign.status != "running":
+                why = campaign.status  # paused/stopped: the card closes, the entry waits for a restart
             if why is not None:
                 _close(attempt, now, skip_reason=why)
                 entry.status = "dnc" if why == "dnc" else "pending"
@@ -172,8 +196,10 @@ class CampaignWork:
                 entry.status, entry.attempts, entry.reserved_until = "dialing", entry.attempts + 1, None
                 reason = None
             entry.updated_at = now
-        if reason is not None:
+        if reason in ("dnc", "outside_window"):
             raise CannotDialNow(reason)
+        if reason is not None:
+            raise CampaignHalted(f"campaign {campaign.id} is {reason}")
         return Dial(attempt.id, entry.number, call_id, campaign.caller_id)
 
     async def dial_failed(self, attempt_id: int) -> None:
@@ -232,7 +258,11 @@ class CampaignWork:
             )
             if attempt.dialed_at is None:
                 raise Conflict(f"attempt {attempt_id} was never dialed")
-            late = attempt.status == "closed" and entry.status in ("reserved", "dialing")
+            # A verdict on an older call, or on an entry since put on DNC / skipped, only describes that
+            # call; on the entry's latest call it overrides the network (done/failed -> retry is fine).
+            late = attempt.status == "closed" and (
+                entry.status in ("reserved", "dialing", "dnc", "skipped") or await _newer_attempt(s, attempt)
+            )
             attempt.outcome, attempt.note = outcome, note
             if attempt.status != "closed":
                 _close(attempt, now)
@@ -287,7 +317,7 @@ class CampaignWork:
     async def current(self, user: Any) -> int | None:
         """The agent's open attempt; a progressive one only once the customer answered."""
         async with self.db.read() as s:
-            attempt = await self._open_attempt(s, user.id)
+            attempt = await self._open_attempt(s, user.id, self.clock())
             if attempt is None or (attempt.mode == "progressive" and attempt.status != "connected"):
                 return None
             return attempt.id
@@ -337,6 +367,13 @@ def _settle(entry: CampaignEntry, campaign: Campaign, outcome: str, now: datetim
     nxt = rules.after(outcome, entry.attempts, policy_of(campaign), now)
     entry.status, entry.next_attempt_at, entry.last_outcome = nxt.status, nxt.at, outcome
     entry.reserved_by, entry.reserved_until, entry.updated_at = None, None, now
+
+
+async def _newer_attempt(s: AsyncSession, attempt: CampaignAttempt) -> bool:
+    query = select(CampaignAttempt.id).where(
+        CampaignAttempt.entry_id == attempt.entry_id, CampaignAttempt.id > attempt.id
+    )
+    return await s.scalar(query.limit(1)) is not None
 
 
 async def _dnc(s: AsyncSession, numbers: list[str]) -> set[str]:

@@ -14,12 +14,15 @@ from sqlalchemy import select
 
 from crm_core.admin.models import Team
 from crm_core.callbacks.models import DoNotCall
-from crm_core.campaigns.models import CampaignAttempt, CampaignEntry
+from crm_core.callbacks.service import CallbackService
+from crm_core.campaigns import inflight
+from crm_core.campaigns.models import Campaign, CampaignAttempt, CampaignEntry
 from crm_core.campaigns.room import CampaignRoom
-from crm_core.campaigns.work import CannotDialNow
+from crm_core.campaigns.work import CampaignHalted, CannotDialNow
 from crm_core.contacts.service import CustomerProfiles
 from crm_core.customers import CustomerService
 from crm_core.db import Database
+from crm_core.domain_errors import Invalid
 from crm_core.models import User
 
 TUESDAY_NOON_SHANGHAI = datetime(2026, 12, 1, 4, 0, tzinfo=UTC)
@@ -246,3 +249,124 @@ async def test_the_dialer_works_only_running_progressive_campaigns(db: Database)
     assert await room.work.progressive_campaigns() == {"north": [campaign["id"]]}
     await room.campaigns.move(campaign["id"], "pause", _admin())
     assert await room.work.progressive_campaigns() == {}
+
+
+async def test_a_caller_id_the_pbx_cannot_send_is_refused_naming_the_field(db: Database) -> None:
+    room, _, _, campaign = await _world(db)
+    for bad in ("ACME Sales", "+86 138", "1" * 65):
+        with pytest.raises(Invalid) as refused:
+            await room.campaigns.update(campaign["id"], {"caller_id": bad}, _admin())
+        assert refused.value.field == "caller_id"
+    for good in ("", "+8610800", "95588"):
+        assert (await room.campaigns.update(campaign["id"], {"caller_id": good}, _admin()))[
+            "caller_id"
+        ] == good
+
+
+async def test_pausing_closes_open_cards_uncounted_and_frees_the_agent(db: Database) -> None:
+    room, _, (agent,), campaign = await _world(db)
+    await room.lists.from_csv(campaign["id"], _admin(), _csv(2))
+    held = await room.work.reserve(campaign["id"], agent)
+    await room.campaigns.move(campaign["id"], "pause", _admin())
+    async with db.read() as s:
+        attempt = await s.get(CampaignAttempt, held)
+        entry = await s.get(CampaignEntry, attempt.entry_id)
+    assert (attempt.status, attempt.skip_reason) == ("closed", "paused")
+    assert (entry.status, entry.attempts, entry.reserved_by) == ("pending", 0, None)
+    assert await room.work.current(agent) is None  # nothing left to "finish first"
+    await room.campaigns.move(campaign["id"], "start", _admin())
+    assert await room.work.reserve(campaign["id"], agent) is not None
+
+
+async def test_dialing_a_card_of_a_campaign_paused_meanwhile_closes_it(db: Database) -> None:
+    room, _, (agent,), campaign = await _world(db)
+    await room.lists.from_csv(campaign["id"], _admin(), _csv(1))
+    held = await room.work.reserve(campaign["id"], agent)
+    async with db.write() as s:  # paused by another instance between the card and the click
+        (await s.get(Campaign, campaign["id"])).status = "paused"
+    with pytest.raises(CampaignHalted):
+        await room.work.start_dial(held, agent, "pbx", "c1")
+    entry = await _entry_of(db, held)
+    assert (entry.status, entry.attempts) == ("pending", 0)
+    assert await room.work.current(agent) is None
+
+
+async def test_a_reservation_past_its_time_does_not_block_the_agent(db: Database) -> None:
+    room, clock, (agent,), campaign = await _world(db)
+    await room.lists.from_csv(campaign["id"], _admin(), _csv(2))
+    assert await room.work.reserve(campaign["id"], agent) is not None
+    clock.now += timedelta(minutes=11)
+    assert await room.work.current(agent) is None
+    assert await room.work.reserve(campaign["id"], agent) is not None
+
+
+async def test_bad_csv_files_and_ids_are_reported_not_crashed_on_and_rows_count_file_lines(
+    db: Database,
+) -> None:
+    room, _, _, campaign = await _world(db)
+    with pytest.raises(Invalid) as huge:
+        await room.lists.from_csv(
+            campaign["id"], _admin(), "number,name\n+8613800000001," + "x" * 140_000 + "\n"
+        )
+    assert huge.value.field == "file"
+    text = 'number,name,customer_id\n\n+8613800000001,"two\nlines",\nabc,Bad,\n'  # a blank line; 2-line name
+    text += "+8613800000002,Big,99999999999999999999\n"
+    result = await room.lists.from_csv(campaign["id"], _admin(), text)
+    assert result["added"] == 1
+    assert [(e["row"], e["field"]) for e in result["errors"]] == [(5, "number"), (6, "customer_id")]
+
+
+async def test_a_late_verdict_on_an_old_call_does_not_reopen_its_entry(db: Database) -> None:
+    room, clock, (agent,), campaign = await _world(db)
+    await room.lists.from_csv(campaign["id"], _admin(), _csv(1))
+    first = await room.work.reserve(campaign["id"], agent)
+    await room.work.start_dial(first, agent, "pbx", "c1")
+    await room.work.network_outcome("pbx", "c1", "busy", answered=False)
+    clock.now += timedelta(minutes=15)
+    second = await room.work.reserve(campaign["id"], agent)
+    await room.work.start_dial(second, agent, "pbx", "c2")
+    await room.work.network_outcome("pbx", "c2", "answered", answered=True)
+    await room.work.agent_outcome(first, agent, "no_answer")  # about the first call, given late
+    entry = await _entry_of(db, second)
+    assert (entry.status, entry.last_outcome) == ("done", "answered")
+
+
+async def test_progressive_dials_are_withdrawn_uncounted_or_given_up_when_stale(db: Database) -> None:
+    room, clock, agents, campaign = await _world(db, agents=2)
+    await room.campaigns.update(campaign["id"], {"mode": "progressive"}, _admin())
+    await room.lists.from_csv(campaign["id"], _admin(), _csv(2))
+    ids = []
+    for n, agent in enumerate(agents):
+        ids.append(await room.work.reserve(campaign["id"], agent, mode="progressive"))
+        await room.work.start_dial(ids[-1], agent, "pbx", f"p{n}")
+    mine = await inflight.dialing(room.work, agent_id=agents[0].id)
+    assert [d.attempt_id for d in mine] == [ids[0]]
+    assert await inflight.withdraw(room.work, ids[0], "agent_left")
+    assert (await _entry_of(db, ids[0])).attempts == 0
+    assert await inflight.dialing(room.work, idle=True) == []  # running: nothing to withdraw
+    await room.campaigns.move(campaign["id"], "pause", _admin())
+    assert [d.attempt_id for d in await inflight.dialing(room.work, idle=True)] == [ids[1]]
+    clock.now += timedelta(seconds=90)
+    assert [d.attempt_id for d in await inflight.give_up_stale(room.work, timedelta(seconds=85))] == [ids[1]]
+    entry = await _entry_of(db, ids[1])
+    assert (entry.attempts, entry.last_outcome) == (1, "failed")
+
+
+async def test_open_zone_entries_are_found_behind_many_closed_or_blocked_ones(db: Database) -> None:
+    room, _, (agent,), campaign = await _world(db)
+    night = "".join(f"+1212555{i:04d},N{i},America/New_York\n" for i in range(1001))  # 23:00 there
+    await room.lists.from_csv(campaign["id"], _admin(), "number,name,timezone\n" + night)
+    await room.lists.from_csv(campaign["id"], _admin(), _csv(60))
+    async with db.write() as s:  # the first full batch of open-zone numbers asked not to be called
+        s.add_all(
+            DoNotCall(e164=f"+86138{i:08d}", reason="", created_at=TUESDAY_NOON_SHANGHAI) for i in range(50)
+        )
+    attempt = await room.work.reserve(campaign["id"], agent)
+    assert attempt is not None and (await _entry_of(db, attempt)).number == "+8613800000050"
+
+
+async def test_a_callback_for_a_number_alone_keeps_the_numbers_own_time_zone(db: Database) -> None:
+    room, _, (agent,), _ = await _world(db)
+    callbacks = CallbackService(db, room.lists.customers)
+    made = await callbacks.create(agent, "+12125550100", datetime(2027, 3, 3, 10, 0))  # 10:00 in New York
+    assert made.scheduled_at == datetime(2027, 3, 3, 15, 0, tzinfo=UTC)

@@ -184,8 +184,30 @@ async def test_preview_agent_reads_the_card_dials_and_gives_a_verdict(service: S
     async with service.db.write() as s:
         s.add(DoNotCall(e164=NUMBERS[2], reason="asked on another call"))
     async with http.post(f"/api/v1/campaigns/attempts/{third['attempt_id']}/dial") as resp:
-        assert resp.status == 409 and (await resp.json())["error"] == "dnc"
+        refused = await resp.json()
+    assert resp.status == 409 and (refused["error"], refused["closed"]) == ("dnc", True)  # the card closes
     async with http.post(f"/api/v1/campaigns/{campaign_id}/next") as resp:
         assert resp.status == 204  # nothing callable is left now
     entries = await _rows(service, CampaignEntry)
     assert [e.status for e in entries] == ["pending", "skipped", "dnc"]
+
+
+async def test_an_agent_who_pauses_while_the_customer_rings_is_not_connected_and_nothing_is_counted(
+    service: Service, pbx: Pbx
+) -> None:
+    pbx.outbound[NUMBERS[0]] = "no_answer"  # rings for the whole ring time: the agent leaves meanwhile
+    await _campaign(service, "progressive", NUMBERS[:1])
+
+    async def dialing() -> bool:
+        return [a.status for a in await _rows(service, CampaignAttempt)] == ["dialing"]
+
+    await eventually(dialing, within=10)
+    await service.pbx_links["test"].set_paused("Local/1001@agents/n", True, "lunch", "support")
+
+    async def withdrawn() -> bool:
+        return [(a.status, a.skip_reason) for a in await _rows(service, CampaignAttempt)] == [
+            ("closed", "agent_left")
+        ]
+
+    await eventually(withdrawn, within=10)
+    assert [(e.status, e.attempts) for e in await _rows(service, CampaignEntry)] == [("pending", 0)]

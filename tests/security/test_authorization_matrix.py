@@ -77,6 +77,8 @@ MUTE: Body = lambda w: {"pbx": w.pbx, "call_id": w.call_id}  # noqa: E731
 NAMED: Body = lambda w: {"name": "x"}  # noqa: E731
 TRANSFER: Body = lambda w: {"pop_id": f"{w.pbx}:{w.call_id}", "mode": "blind", "queue": "support"}  # noqa: E731
 KINDS = ("=teams", "=skills", "=dispositions", "=pause-reasons")  # /admin/{kind} serves these
+CMP, KID = "/api/v1/campaigns", {"id": "campaign"}
+MANAGE_A = team(PASS, agent_a=403, agent_b=403)  # supervisor of team A / administrator manage a campaign
 
 MATRIX: dict[tuple[str, str], Row] = {
     # pages, sign-in, the console's own endpoints
@@ -146,6 +148,26 @@ MATRIX: dict[tuple[str, str], Row] = {
     ("POST", CB + "/{id}/accept"): Row(team(409), BID),  # accepted, then no phone to dial from
     ("POST", CB + "/{id}/attempts"): Row(team(200), BID, json=lambda w: {"outcome": "no_answer"}, shows=True),
     ("POST", "/api/v1/do-not-call"): Row(everyone(200), json=lambda w: {"number": "13800000001"}),
+    # outbound campaigns: managed by supervisors (own team) and administrators, worked by the team's agents
+    ("GET", CMP): Row(everyone(200), shows=True),
+    ("POST", CMP): Row(only(*SUPERVISING), json=NAMED),
+    ("GET", CMP + "/{id}"): Row(team(200), KID, shows=True),
+    ("PATCH", CMP + "/{id}"): Row(MANAGE_A, KID, json=lambda w: {"script": "read this"}),
+    ("POST", CMP + "/{id}/start"): Row(MANAGE_A, KID),
+    ("POST", CMP + "/{id}/pause"): Row(MANAGE_A, KID),
+    ("POST", CMP + "/{id}/stop"): Row(MANAGE_A, KID),
+    ("POST", CMP + "/{id}/entries/search"): Row(MANAGE_A, KID, json=lambda w: {"q": "x"}),
+    ("POST", CMP + "/{id}/entries/import"): Row(MANAGE_A, KID),  # no CSV body: 400 naming the field
+    ("GET", CMP + "/{id}/entries"): Row(team(200, agent_a=403, agent_b=403), KID, shows=True),
+    ("GET", CMP + "/{id}/progress"): Row(team(200, agent_a=403, agent_b=403), KID),
+    ("POST", CMP + "/{id}/next"): Row(team(PASS), KID),
+    ("GET", CMP + "/attempts/current"): Row(everyone(PASS)),
+    ("POST", CMP + "/attempts/{id}/dial"): Row(everyone(409), NONE),  # no phone to dial from
+    ("POST", CMP + "/attempts/{id}/skip"): Row(everyone(404), NONE, json=lambda w: {"reason": "x"}),
+    ("POST", CMP + "/attempts/{id}/outcome"): Row(everyone(404), NONE, json=lambda w: {"outcome": "busy"}),
+    ("GET", "/api/v1/dnc"): Row(only(*SUPERVISING, ok=200)),
+    ("POST", "/api/v1/dnc"): Row(only(*SUPERVISING), json=lambda w: {"number": "13800000002"}),
+    ("DELETE", "/api/v1/dnc/{number}"): Row(only(*SUPERVISING), {"number": "=13800000002"}),
     # knowledge base (public to everyone signed in), audit trail, recycle bin
     ("GET", "/api/v1/kb/articles"): Row(everyone(200)),
     ("POST", "/api/v1/kb/articles"): Row(everyone(201), json=lambda w: {"question": "q", "answer": "a"}),
@@ -158,12 +180,18 @@ MATRIX: dict[tuple[str, str], Row] = {
     ("GET", "/api/v1/recycle-bin"): Row(everyone(200), query=lambda w: {"entity": "customer"}, shows=True),
     ("POST", "/api/v1/recycle-bin/{entity}/{id}/restore"): Row(team(200, agent_a=403, agent_b=403), BIN),
     ("DELETE", "/api/v1/recycle-bin/{entity}/{id}"): Row(only(ADMIN, ok=200), BIN),
+    # data rights: administrators only (a zip of everything; the erasure repeats the id to confirm)
+    ("GET", C + "/{id}/export"): Row(only(ADMIN, ok=200), CID),
+    ("POST", C + "/{id}/erase"): Row(only(ADMIN, ok=200), CID, json=lambda w: {"confirm": w.customer}),
     # recordings: the agent who took the call, their team's supervisor, administrators
     ("POST", "/api/recordings/mute"): Row(team(503), json=MUTE),  # allowed; no PBX link here
     ("POST", "/api/recordings/resume"): Row(team(503), json=MUTE),
     ("GET", "/api/recordings/mute/{pbx}/{call_id}"): Row(team(200), CALL),
     ("GET", "/api/recordings/{id}"): Row(team(200), REC),
     ("GET", "/api/recordings/{id}/audio"): Row(team(200), REC),
+    # Prometheus: no session; [metrics] token as a bearer token, or (unset, as here) loopback clients not
+    # behind a proxy, whoever they are (tests/e2e/test_metrics.py tries the token and a forwarded request)
+    ("GET", "/metrics"): Row(everyone(200, anon=200)),
     # supervision
     ("GET", "/wallboard"): Row(only(*SUPERVISING, ok=200, anon=302)),
     ("GET", "/ws/wallboard"): Row(only(*SUPERVISING, ok=101), ws=True),
@@ -173,6 +201,8 @@ MATRIX: dict[tuple[str, str], Row] = {
     ("POST", "/api/supervisor/unpause"): Row(ACT, json=lambda w: {"agent_id": w.owner}),
     ("POST", "/api/supervisor/logout"): Row(ACT, json=lambda w: {"agent_id": w.owner}),
     ("GET", "/calls"): Row(only(*SUPERVISING, ok=200, anon=302)),  # call history page
+    ("GET", "/campaigns"): Row(only(*SUPERVISING, ok=200, anon=302)),  # campaigns page (a frame)
+    ("GET", "/campaigns/{id}"): Row(only(*SUPERVISING, ok=200, anon=302), params=KID),  # data via the API
     ("GET", "/reports"): Row(only(*SUPERVISING, ok=200, anon=302)),
     ("GET", "/api/v1/calls"): Row(everyone(200), shows=True),  # an agent: their own calls only
     ("GET", "/api/v1/calls.csv"): Row(everyone(200), shows=True),

@@ -11,9 +11,14 @@ import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
+from sqlalchemy import select
+
+from crm_core.admin.models import Team
 from crm_core.audit.models import AuditEntry
 from crm_core.callbacks.models import Callback
+from crm_core.campaigns.models import Campaign, CampaignEntry
 from crm_core.contacts.models import CustomerNote
 from crm_core.db import Database
 from crm_core.kb.models import KbArticle
@@ -43,6 +48,7 @@ class World:
     pbx: str
     recording: str  # public id
     article: int
+    campaign: int = 0  # a running preview campaign of team A, with one entry
 
     def value(self, name: str) -> str:
         """A path parameter: a field of the world, or a literal written "=text"."""
@@ -94,7 +100,30 @@ async def build_world(db: Database, store: Path, owner: int, bystander: int) -> 
         s.add(AuditEntry(user_id=owner, entity="customer", entity_id=customer.id, action="update",
                          before=None, after={"name": customer.name}))  # fmt: skip
         await s.flush()
+        campaign = await _campaign(s, tag, phone, customer.id, now)
         return World(
             n, owner, bystander, customer.id, company.id, deleted.id, phone, request.id, callback.id,
-            call.id, call.call_id, PBX, recording.public_id, article.id,
+            call.id, call.call_id, PBX, recording.public_id, article.id, campaign,
         )  # fmt: skip
+
+
+async def _campaign(s: Any, tag: str, phone: str, customer_id: int, now: datetime) -> int:
+    team = await s.scalar(select(Team).where(Team.name == "A"))
+    if team is None:
+        team = Team(name="A", label="A", created_at=now)
+        s.add(team)
+        await s.flush()
+    campaign = Campaign(
+        name=f"{tag} campaign", purpose="survey", script=f"{tag} script", team_id=team.id, mode="preview",
+        status="running", window_start="00:00", window_end="23:59", window_days="1,2,3,4,5,6,7",
+        max_attempts=3, caller_id="", created_at=now, updated_at=now,
+    )  # fmt: skip
+    s.add(campaign)
+    await s.flush()
+    s.add(
+        CampaignEntry(
+            campaign_id=campaign.id, number=phone, customer_id=customer_id, customer_name=f"{tag} entry",
+            timezone="Asia/Shanghai", status="pending", attempts=0, created_at=now, updated_at=now,
+        )
+    )  # fmt: skip
+    return campaign.id
