@@ -91,6 +91,12 @@ AGENT_REFRESH_SECONDS = 60.0
 RETENTION_CHECK_SECONDS = 3600.0  # recordings past their retention go within the hour
 
 
+def cancelled() -> bool:
+    """The running task was asked to stop (a cancel some library code swallowed or re-labelled)."""
+    task = asyncio.current_task()
+    return task is not None and task.cancelling() > 0
+
+
 def ensure_sqlite_folder(url: str) -> None:
     """A relative SQLite path like var/crm.sqlite3 works on a fresh clone."""
     parsed = make_url(url)
@@ -292,7 +298,10 @@ class Service:
                 try:
                     await job()
                 except Exception:
-                    log.exception("periodic job failed job=%s", name)
+                    if not cancelled():
+                        log.exception("periodic job failed job=%s", name)
+                if cancelled():  # stop() cancelled us and the job swallowed or re-labelled it
+                    return
 
         task = asyncio.create_task(loop(), name=name)
         self._tasks.add(task)

@@ -53,6 +53,9 @@ class _Subscription:
             finally:
                 for _ in events:
                     self.queue.task_done()
+            task = asyncio.current_task()
+            if task is not None and task.cancelling():
+                return  # stop() cancelled us and the handler turned that into another error
 
 
 class EventBus:

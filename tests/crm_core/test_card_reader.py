@@ -77,11 +77,10 @@ async def test_given_any_customer_when_popped_then_the_fast_card_equals_the_orm_
     assert not (await customers.card_for_number("13700000000")).known  # in the recycle bin
 
 
+@pytest.mark.parametrize("db_url", ["postgres"], indirect=True)  # SQLite has no server connection to lose
 async def test_given_postgresql_dropped_the_readers_connection_then_the_next_pop_still_comes(
     db: Database, caplog: pytest.LogCaptureFixture
 ) -> None:
-    if db.is_sqlite:
-        pytest.skip("PostgreSQL only: SQLite has no server connection to lose")
     customers = CustomerService(db, "CN")
     alice = await customers.create("Alice", ["13912345678"])
     assert (await customers.card_for_number("13912345678")).id == alice  # the reader's pool is open
