@@ -21,8 +21,8 @@ from cti.pbx_adapter import PbxAdapter
 from pbxsim.ami_server import AmiServer
 from pbxsim.pbx import Pbx
 from tests.cluster.conftest import REDIS_URL
-from tests.cluster.proxy import CuttableProxy
 from tests.polling import eventually
+from tests.tcp_proxy import LoopbackProxy
 
 SECRET = "lease-secret"
 LEASE, RENEW = 0.9, 0.3
@@ -116,7 +116,7 @@ async def test_a_clean_stop_hands_the_pbx_over_at_once(instances: list[Instance]
 async def test_an_owner_cut_off_from_redis_drops_its_link_before_anybody_can_take_over(
     ami: AmiServer, redis: Any, namespace: str
 ) -> None:
-    proxy = CuttableProxy("127.0.0.1", int(REDIS_URL.rsplit(":", 1)[1].split("/")[0]))
+    proxy = LoopbackProxy("127.0.0.1", int(REDIS_URL.rsplit(":", 1)[1].split("/")[0]))
     await proxy.start()
     cut_client = aioredis.from_url(f"redis://127.0.0.1:{proxy.port}/0", socket_timeout=RENEW)
     isolated, survivor = Instance("a", ami, cut_client, namespace), Instance("b", ami, redis, namespace)

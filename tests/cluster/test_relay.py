@@ -17,8 +17,8 @@ from callcenter.cluster.relay import EventRelay
 from crm_core.bus import EventBus
 from crm_core.events import AgentStateChanged, CallOffered, PbxResynced
 from tests.cluster.conftest import REDIS_URL
-from tests.cluster.proxy import CuttableProxy
 from tests.polling import eventually
+from tests.tcp_proxy import LoopbackProxy
 
 A1 = "Local/1001@agents/n"
 
@@ -110,7 +110,7 @@ async def test_user_changes_and_sign_outs_reach_the_other_instances(nodes: tuple
 async def test_while_redis_hangs_publishing_never_waits_the_queue_is_bounded_and_stop_is_prompt(
     redis: Any, namespace: str
 ) -> None:
-    proxy = CuttableProxy("127.0.0.1", int(REDIS_URL.rsplit(":", 1)[1].split("/")[0]))
+    proxy = LoopbackProxy("127.0.0.1", int(REDIS_URL.rsplit(":", 1)[1].split("/")[0]))
     await proxy.start()
     hung = aioredis.from_url(
         f"redis://127.0.0.1:{proxy.port}/0", socket_timeout=10.0, socket_connect_timeout=5.0

@@ -32,17 +32,17 @@ from tests.cluster.conftest import REDIS_URL, redis_reachable
 from tests.conftest import need_service
 from tests.e2e.conftest import PASSWORD, Console, make_settings
 from tests.faults.conftest import AGENT
-from tests.faults.tcp_proxy import OutageProxy
 from tests.polling import eventually
+from tests.tcp_proxy import LoopbackProxy
 
 DOWN_SECONDS = 3.0
 
 
 @pytest.fixture
-async def proxy() -> AsyncIterator[OutageProxy]:
+async def proxy() -> AsyncIterator[LoopbackProxy]:
     need_service(await redis_reachable())
     target = urlsplit(REDIS_URL)
-    server = OutageProxy(target.hostname or "127.0.0.1", target.port or 6379)
+    server = LoopbackProxy(target.hostname or "127.0.0.1", target.port or 6379)
     await server.start()
     yield server
     await server.stop()
@@ -50,7 +50,7 @@ async def proxy() -> AsyncIterator[OutageProxy]:
 
 @pytest.fixture
 async def pair(
-    tmp_path: Path, ami: AmiServer, pbx: Pbx, proxy: OutageProxy
+    tmp_path: Path, ami: AmiServer, pbx: Pbx, proxy: LoopbackProxy
 ) -> AsyncIterator[tuple[Service, Service]]:
     """A (owner of the PBX, Redis direct) and B (Redis through the proxy), one database."""
     namespace, db = f"crm-faults-{uuid.uuid4().hex[:8]}", f"sqlite+aiosqlite:///{tmp_path / 'shared.sqlite3'}"
@@ -111,7 +111,7 @@ def _seen(console: Console, call_id: str) -> list[str]:
 
 
 async def test_given_redis_gone_for_seconds_then_the_other_instance_console_catches_up_nothing_lost(
-    pair: tuple[Service, Service], pbx: Pbx, proxy: OutageProxy
+    pair: tuple[Service, Service], pbx: Pbx, proxy: LoopbackProxy
 ) -> None:
     a, b = pair
     console, http = await _console(b, "agent1001")

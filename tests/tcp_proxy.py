@@ -1,6 +1,9 @@
-"""A loopback TCP proxy whose upstream the test can take away: Redis "gone" for a few seconds
-without touching the machine's Redis. An outage resets every connection through it and refuses
-new ones until it ends, as a Redis restart or a failover looks to its clients."""
+"""A loopback TCP proxy in front of Redis that a test can break without touching the machine's Redis.
+
+cut(): a silent partition (traffic swallowed, no reset), as a dead network looks to a client.
+go_down() / come_back(): an outage (every connection reset, new ones refused until it ends), as a
+Redis restart or failover looks to its clients.
+"""
 
 from __future__ import annotations
 
@@ -8,10 +11,13 @@ import asyncio
 import contextlib
 
 
-class OutageProxy:
+class LoopbackProxy:
+    """Forwards 127.0.0.1:<port> to a target."""
+
     def __init__(self, target_host: str, target_port: int) -> None:
         self.target = (target_host, target_port)
         self.port = 0
+        self.cut_off = False
         self.down = False
         self._server: asyncio.Server | None = None
         self._writers: set[asyncio.StreamWriter] = set()
@@ -25,6 +31,9 @@ class OutageProxy:
         if self.down:
             writer.transport.abort()
             return
+        if self.cut_off:
+            writer.close()
+            return
         up_reader, up_writer = await asyncio.open_connection(*self.target)
         self._writers |= {writer, up_writer}
         for src, dst in ((reader, up_writer), (up_reader, writer)):
@@ -35,10 +44,16 @@ class OutageProxy:
     async def _pipe(self, src: asyncio.StreamReader, dst: asyncio.StreamWriter) -> None:
         with contextlib.suppress(ConnectionError, OSError):
             while data := await src.read(65536):
+                if self.cut_off:
+                    return  # a partition: nothing more gets through, and nobody is told
                 dst.write(data)
                 await dst.drain()
         with contextlib.suppress(ConnectionError, OSError):
             dst.close()
+
+    def cut(self) -> None:
+        """Silently swallow traffic from now on, like a dead network (no RST to the client)."""
+        self.cut_off = True
 
     def go_down(self) -> None:
         """Reset every connection and refuse new ones."""
@@ -51,6 +66,7 @@ class OutageProxy:
         self.down = False
 
     async def stop(self) -> None:
+        self.cut_off = True
         self.go_down()
         for task in list(self._pipes):
             task.cancel()
