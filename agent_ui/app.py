@@ -24,10 +24,10 @@ from agent_ui import (
     wallboard,
     ws,
 )
-from agent_ui.context import LANG_KEY, SERVICES, UiServices, current_user
-from agent_ui.csrf import csrf_field, csrf_protect, request_token
+from agent_ui.context import SERVICES, UiServices
+from agent_ui.csrf import csrf_protect
 from agent_ui.errors import busy_error, json_error
-from agent_ui.i18n import LANGUAGES, catalog, translate
+from agent_ui.session_watch import SESSION_WATCH, SessionWatch
 from crm_core.db import is_busy
 
 log = logging.getLogger(__name__)
@@ -41,31 +41,34 @@ CSP = (
 
 
 @web.middleware
-async def security_headers(request: web.Request, handler: Handler) -> web.StreamResponse:
+async def front_door(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Every request's way in: the session (agent_ui.auth), security headers on every answer
+    (redirects and 404s too), and an unexpected failure under /api/ logged and answered in JSON,
+    never an HTML trace. One middleware, not three: its frame stays alive as long as each open
+    WebSocket (BENCHMARKS.md d)."""
     try:
-        response = await handler(request)
-    except web.HTTPException as exc:  # redirects and 404s carry the headers too
+        response = await auth.open_session(request)
+        if response is None:
+            response = await handler(request)
+            await auth.remember_language(request, response)
+    except web.HTTPException as exc:
         _decorate(request, exc)
         raise
+    except Exception as error:
+        response = _failure(request, error)
     _decorate(request, response)
     return response
 
 
-@web.middleware
-async def api_errors(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """An unexpected failure under /api/ is logged and answered in JSON, never an HTML trace."""
-    try:
-        return await handler(request)
-    except web.HTTPException:
-        raise
-    except Exception as error:
-        if is_busy(error):  # a lock held past the busy time-out: 503 + Retry-After, nothing written
-            log.warning("database busy path=%s error=%s", request.path, type(error).__name__)
-            return busy_error(request)
-        if not request.path.startswith("/api/"):
-            raise
-        log.exception("API request failed path=%s", request.path)
-        return json_error(request, 500, "error.internal")
+def _failure(request: web.Request, error: Exception) -> web.Response:
+    """The JSON answer to an unexpected failure; re-raises it outside /api/ (aiohttp's 500 page)."""
+    if is_busy(error):  # a lock held past the busy time-out: 503 + Retry-After, nothing written
+        log.warning("database busy path=%s error=%s", request.path, type(error).__name__)
+        return busy_error(request)
+    if not request.path.startswith("/api/"):
+        raise error
+    log.exception("API request failed path=%s", request.path)
+    return json_error(request, 500, "error.internal")
 
 
 def _decorate(request: web.Request, response: web.StreamResponse) -> None:
@@ -79,30 +82,17 @@ def _decorate(request: web.Request, response: web.StreamResponse) -> None:
         response.headers.setdefault("Cache-Control", "no-store")
 
 
-async def _template_context(request: web.Request) -> dict[str, object]:
-    lang = request.get(LANG_KEY, "zh-CN")
-    return {
-        "lang": lang,
-        "other_lang": next(code for code in LANGUAGES if code != lang),
-        "_": lambda key: translate(lang, key),
-        "messages": catalog(lang),
-        "me": current_user(request),
-        "csrf_token": request_token(request),
-        "csrf_field": lambda: csrf_field(request),
-    }
-
-
 def create_app(services: UiServices) -> web.Application:
-    app = web.Application(middlewares=[security_headers, api_errors, auth.session_middleware])
+    app = web.Application(middlewares=[front_door])
     app[SERVICES] = services
     security.install(app)  # default limits; the composition root installs [security]'s
     aiohttp_jinja2.setup(
         app,
         loader=jinja2.FileSystemLoader(_HERE / "templates"),
         autoescape=jinja2.select_autoescape(["html"]),
-        context_processors=[_template_context],
     )
-    # After the template context (which setup() appends), so a CSRF refusal renders a full page.
+    # After the session middleware (which gives each request its page context): a CSRF refusal
+    # renders a full page.
     app.middlewares.append(csrf_protect)
     app.router.add_get("/", pages.console_page)
     app.router.add_get("/login", auth.login_page)
@@ -120,7 +110,10 @@ def create_app(services: UiServices) -> web.Application:
     for room in (console, wallboard, admin, supervisor, history, campaigns):
         room.setup(app)
 
+    app[SESSION_WATCH] = SessionWatch(services.sessions)
+
     async def close_sockets(_app: web.Application) -> None:
+        await app[SESSION_WATCH].stop()
         await services.hub.close_all()
 
     app.on_shutdown.append(close_sockets)

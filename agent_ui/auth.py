@@ -7,12 +7,11 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Awaitable, Callable
 
 import aiohttp_jinja2
 from aiohttp import web
 
-from agent_ui import csrf
+from agent_ui import csrf, page_context
 from agent_ui.context import LANG_KEY, SERVICES, SESSION_COOKIE, USER_KEY
 from agent_ui.errors import json_error, json_object
 from agent_ui.i18n import LANG_COOKIE, pick_language, translate
@@ -25,12 +24,14 @@ log = logging.getLogger(__name__)
 PUBLIC_PATHS = frozenset({"/login", "/api/health", "/api/session", "/metrics"})  # /metrics: own check
 PUBLIC_PREFIX = "/static/"
 MAX_LOGGED_LOGIN = 64
-Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
-@web.middleware
-async def session_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+async def open_session(request: web.Request) -> web.StreamResponse | None:
+    """Before the handler (agent_ui.app.front_door): the language, the page context and the signed-in
+    user; an answer instead of the handler for someone signed out (401 under /api/ and /ws, else the
+    sign-in page)."""
     request[LANG_KEY] = pick_language(request)
+    page_context.install(request)  # before csrf_protect: its refusal renders a full page
     services = request.app[SERVICES]
     user_id = await services.sessions.resolve(request.cookies.get(SESSION_COOKIE))
     user = await services.users.by_id(user_id) if user_id else None
@@ -40,12 +41,16 @@ async def session_middleware(request: web.Request, handler: Handler) -> web.Stre
         if request.path.startswith(("/api/", "/ws")):
             return json_error(request, 401, "error.unauthenticated")
         raise web.HTTPFound("/login")
-    response = await handler(request)
+    return None
+
+
+async def remember_language(request: web.Request, response: web.StreamResponse) -> None:
+    """After the handler: a language picked with ?lang= is kept (cookie, and the user's profile)."""
     if "lang" in request.query and request.query["lang"] == request[LANG_KEY]:
         _set_lang_cookie(request, response, request[LANG_KEY])
-        if user is not None and user.active and user.language != request[LANG_KEY]:
-            await services.users.set_language(user.id, request[LANG_KEY])
-    return response
+        user = request.get(USER_KEY)
+        if user is not None and user.language != request[LANG_KEY]:
+            await request.app[SERVICES].users.set_language(user.id, request[LANG_KEY])
 
 
 @aiohttp_jinja2.template("login.html")

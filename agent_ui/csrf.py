@@ -68,10 +68,15 @@ async def _sent_token(request: web.Request) -> str:
 
 
 @web.middleware
-async def csrf_protect(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """Refuse unsafe requests from other sites; runs after the session middleware."""
+def csrf_protect(request: web.Request, handler: Handler) -> Awaitable[web.StreamResponse]:
+    """Refuse unsafe requests from other sites; runs after the session middleware. A safe request
+    is handed on as it is, not awaited here: no frame of ours stays alive beside an open WebSocket."""
     if request.method in SAFE_METHODS:
-        return await handler(request)
+        return handler(request)
+    return _unsafe_checked(request, handler)
+
+
+async def _unsafe_checked(request: web.Request, handler: Handler) -> web.StreamResponse:
     origin = request.headers.get("Origin")
     if origin is not None and not same_origin(request, origin):  # "null" (sandboxed pages) too
         return await _refused(request, "origin")

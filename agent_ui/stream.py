@@ -5,12 +5,12 @@ in a short ring buffer. A console reconnecting with (stream epoch, last number)
 gets exactly what it missed; one whose gap is no longer in the buffer (or that
 talks to a restarted server: another epoch) is told to reset and gets a snapshot.
 
-Each socket has its own bounded outbox and writer task: pushing never waits on a
-socket, so one console that stops reading cannot delay anybody's pop-up. A
-console whose outbox overflows is disconnected; it reconnects and resumes.
-While a socket keeps up (nothing queued, little unsent), a message skips the outbox and
-is written at once as a ready-made WebSocket frame: no task wake-up per message, and a
-wallboard update is framed once for all its screens.
+While a socket keeps up (nothing queued, little unsent), a message is written at once as a
+ready-made WebSocket frame: no task wake-up per message, and a wallboard update is framed
+once for all its screens. A socket that falls behind gets a bounded backlog and a writer
+task until it has caught up: pushing never waits on a socket, so one console that stops
+reading cannot delay anybody's pop-up. A console whose backlog overflows is disconnected;
+it reconnects and resumes.
 """
 
 from __future__ import annotations
@@ -30,9 +30,9 @@ from crm_core.metrics import observe_popup
 
 log = logging.getLogger(__name__)
 BUFFER_PER_AGENT = 200
-OUTBOX_PER_SOCKET = 256
+BACKLOG_PER_SOCKET = 256
 SEND_TIMEOUT = 5.0
-DIRECT_WRITE_LIMIT = 64 * 1024  # unsent bytes past which a socket's messages wait in its outbox
+DIRECT_WRITE_LIMIT = 64 * 1024  # unsent bytes past which a socket's messages wait in its backlog
 
 
 def text_frame(text: str) -> bytes:
@@ -48,40 +48,49 @@ def text_frame(text: str) -> bytes:
 
 
 class ConsoleSocket:
-    """One open console: its socket, its outbox and the task that drains it."""
+    """One open console: its socket and, only while it has a backlog, the queue and the task
+    that drain it (nothing per console otherwise: ~20 KB is the budget, BENCHMARKS.md d)."""
+
+    __slots__ = ("_closing", "backlog", "dead", "transport", "writer", "ws")
 
     def __init__(self, ws: web.WebSocketResponse, transport: asyncio.Transport | None = None) -> None:
         self.ws = ws
         self.transport = transport  # given (and the socket uncompressed): messages may be written at once
-        self.sending = False  # the writer task is in the middle of a send
         # (text, when its cause arrived from the PBX: pop-ups only, for the latency histogram)
-        self.outbox: asyncio.Queue[tuple[str, float | None]] = asyncio.Queue(OUTBOX_PER_SOCKET)
-        self.writer = asyncio.create_task(self._drain(), name="console-writer")
+        self.backlog: deque[tuple[str, float | None]] | None = None
+        self.writer: asyncio.Task[None] | None = None  # alive while the backlog is being sent
         self.dead = False
         self._closing: asyncio.Task[None] | None = None
 
     def offer(self, text: str, stamp: float | None = None, frame: bytes | None = None) -> None:
         """Send text (frame: the same, already framed); stamp: when its cause arrived (pop-ups)."""
-        if self.dead:
-            return
-        if self._write_now(text, frame):
+        if self.dead or self.ws.closed:
+            return  # kept in the agent's stream buffer: the console resumes from it on reconnecting
+        if self.writer is None and self._write_now(text, frame):
             if stamp is not None:
                 observe_popup(stamp)
             return
-        try:
-            self.outbox.put_nowait((text, stamp))
-        except asyncio.QueueFull:
+        backlog = self.backlog
+        if backlog is None:
+            backlog = self.backlog = deque()
+        if len(backlog) >= BACKLOG_PER_SOCKET:
             log.warning("console too slow, disconnecting it so it resumes")
             self.dead = True
-            self.writer.cancel()
+            if self.writer is not None:
+                self.writer.cancel()
             self._closing = asyncio.get_running_loop().create_task(self._close_slow())
+            return
+        backlog.append((text, stamp))
+        if self.writer is None:
+            self.writer = asyncio.get_running_loop().create_task(self._drain(), name="console-writer")
 
     def _write_now(self, text: str, frame: bytes | None) -> bool:
-        """Write straight to the transport when that keeps the order: nothing queued or being sent."""
+        """Write straight to the transport when the socket keeps up (the caller checked that
+        nothing is queued or being sent, so the order is kept)."""
         transport = self.transport
-        if transport is None or self.sending or not self.outbox.empty() or self.ws.closed:
+        if transport is None or transport.is_closing():
             return False
-        if transport.is_closing() or transport.get_write_buffer_size() > DIRECT_WRITE_LIMIT:
+        if transport.get_write_buffer_size() > DIRECT_WRITE_LIMIT:
             return False
         transport.write(frame if frame is not None else text_frame(text))
         return True
@@ -93,31 +102,39 @@ class ConsoleSocket:
             log.info("slow console was already gone")
 
     async def _drain(self) -> None:
-        while not self.ws.closed:
-            text, stamp = await self.outbox.get()
-            self.sending = True
-            try:
+        backlog = self.backlog
+        try:
+            while backlog and not self.ws.closed:
+                text, stamp = backlog.popleft()
                 async with asyncio.timeout(SEND_TIMEOUT):  # no task per message, unlike wait_for
                     await self.ws.send_str(text)
                 if stamp is not None:
                     observe_popup(stamp)
-            except (ConnectionError, TimeoutError):
-                log.info("console socket went away while sending")
-                await self.ws.close()
-                return
-            finally:
-                self.sending = False
+        except (ConnectionError, TimeoutError):
+            log.info("console socket went away while sending")
+            await self.ws.close()
+        finally:
+            self.writer = None
+            if not backlog:
+                self.backlog = None  # the memory goes back until the next backlog
 
     async def close(self) -> None:
-        self.writer.cancel()
-        await asyncio.gather(self.writer, return_exceptions=True)
+        writer = self.writer
+        if writer is not None:
+            writer.cancel()
+            await asyncio.gather(writer, return_exceptions=True)
 
 
-@dataclass
+@dataclass(slots=True)
 class _AgentStream:
     next_seq: int = 1
     buffer: deque[tuple[int, str]] = field(default_factory=lambda: deque(maxlen=BUFFER_PER_AGENT))
-    sockets: set[ConsoleSocket] = field(default_factory=set)
+    sockets: list[ConsoleSocket] = field(default_factory=list)  # one or two: a list is the smallest
+
+
+def _discard(sockets: list[ConsoleSocket], console: ConsoleSocket) -> None:
+    if console in sockets:
+        sockets.remove(console)
 
 
 class StreamRegistry:
@@ -131,13 +148,13 @@ class StreamRegistry:
         self, user_id: int, ws: web.WebSocketResponse, transport: asyncio.Transport | None = None
     ) -> ConsoleSocket:
         console = ConsoleSocket(ws, transport)
-        self._streams.setdefault(user_id, _AgentStream()).sockets.add(console)
+        self._streams.setdefault(user_id, _AgentStream()).sockets.append(console)
         return console
 
     async def detach(self, user_id: int, console: ConsoleSocket) -> None:
         stream = self._streams.get(user_id)
         if stream is not None:
-            stream.sockets.discard(console)
+            _discard(stream.sockets, console)
         await console.close()
 
     def has_consoles(self, user_id: int) -> bool:
@@ -174,7 +191,7 @@ class StreamRegistry:
         for console in list(stream.sockets):
             console.offer(text, stamp)
             if console.dead:
-                stream.sockets.discard(console)  # it reconnects and resumes from its last seq
+                _discard(stream.sockets, console)  # it reconnects and resumes from its last seq
 
     async def close_user(self, user_id: int) -> None:
         """Close every console of a user (logout, deactivation)."""

@@ -5,18 +5,16 @@ A console reconnecting passes ?stream=<epoch>&since=<last seq> and gets what it 
 
 from __future__ import annotations
 
-import asyncio
 import logging
 
-from aiohttp import WSMsgType, web
+from aiohttp import web
 
 from agent_ui.access import refuse
 from agent_ui.context import SERVICES, SESSION_COOKIE, current_user
 from agent_ui.csrf import same_origin
+from agent_ui.session_watch import SESSION_WATCH, socket_options
 
 log = logging.getLogger(__name__)
-HEARTBEAT_SECONDS = 20.0
-SESSION_CHECK_SECONDS = 60.0
 
 
 def _same_origin(request: web.Request) -> bool:
@@ -36,31 +34,18 @@ async def console_socket(request: web.Request) -> web.StreamResponse:
     if not _same_origin(request):
         log.warning("websocket refused: foreign origin user=%s", user.id)
         return await refuse(request, "origin")  # audited like every refused access
-    # No per-message compression: its zlib state costs ~180 KB per console (1,000 consoles: 180 MB),
-    # and pop-ups are small. See BENCHMARKS.md (d).
-    ws = web.WebSocketResponse(
-        heartbeat=HEARTBEAT_SECONDS, max_msg_size=64 * 1024, timeout=2.0, compress=False
-    )
+    # No per-message compression (its zlib state costs ~180 KB per console, and pop-ups are small),
+    # no heartbeat timer of its own (the watcher pings every socket). See BENCHMARKS.md (d).
+    ws = web.WebSocketResponse(**socket_options(max_msg_size=64 * 1024))
     await ws.prepare(request)
     hub = request.app[SERVICES].hub
     console = hub.attach(user, ws, request.query.get("stream"), _since(request), request.transport)
-    keeper = asyncio.create_task(_keep_session(request, ws), name="console-session")
+    watch = request.app[SESSION_WATCH]
+    # The watcher keeps the session alive, closes ws when it ends, and pings it.
+    watch.watch(ws, request.cookies.get(SESSION_COOKIE), transport=request.transport)
     try:
-        async for msg in ws:
-            if msg.type == WSMsgType.TEXT and msg.data == "ping":
-                await ws.send_str("pong")
+        await watch.listen(ws)
     finally:
-        keeper.cancel()
+        watch.unwatch(ws)
         await hub.detach(user.id, console)
     return ws
-
-
-async def _keep_session(request: web.Request, ws: web.WebSocketResponse) -> None:
-    """An open console is activity: it keeps its session alive, and ends when the session does."""
-    sessions = request.app[SERVICES].sessions
-    token = request.cookies.get(SESSION_COOKIE)
-    while not ws.closed:
-        await asyncio.sleep(SESSION_CHECK_SECONDS)
-        if await sessions.resolve(token) is None:
-            await ws.close(code=4401, message=b"session ended")
-            return

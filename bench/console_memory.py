@@ -3,10 +3,14 @@
 1,000 agents sign in (sessions made in bulk) and open their console WebSocket from a process of
 their own (bench/console_clients.py, aiohttp clients asking for permessage-deflate as browsers
 do); each gets the hello and snapshot messages. In this process (the service) we read the
-resident set size (/proc/self/status VmRSS) and the Python heap (tracemalloc, which also sees
-zlib's state) before and after, with a full garbage collection each time. Then, for comparison,
-the same with the console socket forced to compress (what aiohttp does by default when a client
-asks: the zlib state of each socket) — patched in this script only.
+resident set size (/proc/self/status VmRSS) before and after, with a full garbage collection
+each time, after a warm-up round of 100 consoles (so one-time costs, caches and compiled
+statements, are not charged to the consoles). The RSS round runs without tracemalloc (its
+bookkeeping would double the figure); it moves by about half a KB from run to run (pages,
+malloc arenas: run the script a few times). A second round measures the Python heap with
+tracemalloc (steadier; its RSS is not comparable: memory freed by the first round is reused).
+Console sockets are opened without per-message compression (agent_ui/ws.py): a zlib state per
+socket would cost ~180 KB each.
 Run: `.venv/bin/python bench/console_memory.py [consoles]` (default 1000).
 """
 
@@ -21,15 +25,13 @@ import tempfile
 import tracemalloc
 from dataclasses import replace
 from pathlib import Path
-from types import SimpleNamespace
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from aiohttp import web
 
-import agent_ui.ws
 from bench.harness import add_agents, machine, open_sessions, settings, until
 from bench.screen_pop import ClientProcess
+from callcenter.gc_tuning import tune_for_latency
 from callcenter.service import Service
 
 
@@ -40,13 +42,9 @@ def rss_bytes() -> int:
     return 0
 
 
-class _Compressing(web.WebSocketResponse):
-    def __init__(self, **options: object) -> None:
-        super().__init__(**{**options, "compress": True})  # type: ignore[arg-type]
-
-
 async def _per_console(service: Service, clients: ClientProcess, cookies: list[str]) -> tuple[float, float]:
-    """(RSS bytes, traced bytes) per console while len(cookies) consoles are connected."""
+    """(RSS bytes, traced bytes: 0 unless tracemalloc runs) per console while len(cookies) consoles
+    are connected."""
     gc.collect()
     await asyncio.sleep(0.5)
     rss, traced = rss_bytes(), tracemalloc.get_traced_memory()[0]
@@ -71,19 +69,18 @@ async def main(consoles: int) -> None:
     with tempfile.TemporaryDirectory() as folder:
         service = Service(replace(settings(Path(folder), 1), pbx=[]))
         await service.start()
+        tune_for_latency()  # as `callcenter run` does
         try:
             ids = await add_agents(service, [20000 + i for i in range(consoles)])
             cookies = await open_sessions(service, ids)
-            tracemalloc.start()
             print(f"setup: {machine()}; {consoles} consoles signed in, clients in their own process asking "
                   "for permessage-deflate; memory of the service process")  # fmt: skip
-            _show("as shipped (compress=False)", *await _per_console(service, clients, cookies))
-            patched = SimpleNamespace(**{**vars(web), "WebSocketResponse": _Compressing})
-            agent_ui.ws.web = patched  # type: ignore[assignment]
-            _show("forced compress=True", *await _per_console(service, clients, cookies))
-            print("  (RSS after the first run is at least: memory freed by then is reused)")
+            await _per_console(service, clients, cookies[:100])  # warm-up
+            rss, _ = await _per_console(service, clients, cookies)
+            print(f"  RSS per console                {rss / 1024:7.1f} KB (target 20 KB)")
+            tracemalloc.start()
+            _show("with tracemalloc on", *await _per_console(service, clients, cookies))
         finally:
-            agent_ui.ws.web = web  # type: ignore[assignment]
             clients.stop()
             await service.stop()
 

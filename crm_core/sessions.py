@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Iterator
 from datetime import timedelta
+from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 
 from crm_core.db import Database
 from crm_core.domain_errors import Clock, utc_clock
@@ -18,6 +20,12 @@ from crm_core.models import WebSession
 
 def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _chunks(items: list[str], size: int = 500) -> Iterator[list[str]]:
+    """Slices small enough for one IN (...) on every engine."""
+    for i in range(0, len(items), size):
+        yield items[i : i + size]
 
 
 class SessionService:
@@ -67,6 +75,35 @@ class SessionService:
                 if live is not None:
                     live.last_seen_at = now
         return row.user_id
+
+    async def resolve_many(self, tokens: set[str]) -> dict[str, int]:
+        """resolve() for many open sockets at once: the live ones' user ids by token, in one read per
+        500 tokens and one write that refreshes the idle clocks due and deletes the expired."""
+        now = self.clock()
+        by_digest = {_digest(t): t for t in tokens if t}
+        columns = select(WebSession.id, WebSession.user_id, WebSession.created_at, WebSession.last_seen_at)
+        rows: list[Any] = []
+        async with self.db.read() as s:
+            for chunk in _chunks(list(by_digest)):
+                rows.extend(await s.execute(columns.where(WebSession.id.in_(chunk))))
+        live: dict[str, int] = {}
+        expired: list[str] = []
+        due: list[str] = []
+        for digest, user_id, created_at, last_seen_at in rows:
+            if now - last_seen_at > self.idle or now - created_at > self.absolute:
+                expired.append(digest)
+                continue
+            live[by_digest[digest]] = user_id
+            if now - last_seen_at > self.touch_every:
+                due.append(digest)
+        if expired or due:
+            async with self.db.write() as s:
+                for chunk in _chunks(expired):
+                    await s.execute(delete(WebSession).where(WebSession.id.in_(chunk)))
+                for chunk in _chunks(due):
+                    touch = update(WebSession).where(WebSession.id.in_(chunk)).values(last_seen_at=now)
+                    await s.execute(touch)
+        return live
 
     async def close(self, token: str) -> None:
         async with self.db.write() as s:

@@ -4,9 +4,9 @@ A screen gets the whole board when it connects (a reconnecting screen simply get
 fresh one: the board is small and always current, so there is nothing to replay), then
 deltas. Changes made in one go (a burst of events handled without a pause) are merged
 into one delta; each delta is encoded once per audience (see
-:mod:`agent_ui.wallboard.render`), and every screen has its own bounded outbox and
-writer, so a screen that stops reading never delays another; one that overflows is
-closed and reconnects to a fresh snapshot.
+:mod:`agent_ui.wallboard.render`), written at once to every screen that keeps up; a screen
+that falls behind gets its own bounded backlog and writer (agent_ui.stream.ConsoleSocket),
+so it never delays another; one that overflows is closed and reconnects to a fresh snapshot.
 
 Alerts (alerts.py) are re-evaluated once per delta (a burst of changes: each evaluation walks
 every seat, so not once per event), when a screen connects, and once a second by a ticker the

@@ -193,9 +193,9 @@ async def test_alarms_reach_supervisors_only(bare_service: Service) -> None:
 async def test_an_open_console_closes_when_its_session_ends_elsewhere(
     bare_service: Service, monkeypatch
 ) -> None:
-    from agent_ui import ws as ws_module
+    from agent_ui import session_watch
 
-    monkeypatch.setattr(ws_module, "SESSION_CHECK_SECONDS", 0.1)  # a setting of the check, not of our logic
+    monkeypatch.setattr(session_watch, "SESSION_CHECK_SECONDS", 0.1)  # a setting, not our logic
     svc = bare_service
     token = await _token(svc, "agent1001")
     console = await _console(svc, token)
