@@ -62,6 +62,7 @@ from crm_core.migrate import upgrade
 from crm_core.ports import Telephony
 from crm_core.recording.mute import MuteController
 from crm_core.recording.policy import RecordOnAnswer
+from crm_core.recording.service import BATCH_EVENTS as RECORDING_BATCH_EVENTS
 from crm_core.recording.service import RecordingService, RetentionPolicy
 from crm_core.recycle.service import RecycleBin
 from crm_core.seat_history import BATCH_EVENTS as SEAT_BATCH_EVENTS
@@ -234,7 +235,8 @@ class Service:
         )  # before the PBX links: no call counted twice
         board_events = (*CALL_EVENTS, AgentStateChanged, PbxLinkChanged)
         self.bus.subscribe("wallboard", self.wallboard.handle, *board_events, remote=True)
-        self.bus.subscribe("recordings", self.recordings.on_call_ended, CallEnded)
+        ingest = self.recordings.on_calls_ended
+        self.bus.subscribe("recordings", ingest, CallEnded, batch=RECORDING_BATCH_EVENTS)
         self.bus.subscribe("recording-mutes", self.mutes.on_call_ended, CallEnded)
         if self.settings.recordings.record_on_answer_queues:
             self.bus.subscribe("record-on-answer", self.record_on_answer.on_call_answered, CallAnswered)

@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import and_, bindparam, func, insert, or_, select, update
+from sqlalchemy import ARRAY, String, and_, bindparam, func, insert, or_, select, update
 from sqlalchemy.engine import Dialect
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -52,6 +52,14 @@ AGENT_COLUMNS = ("agent_id", "offered_at", "answered_at", "result", "reason")
 
 def ts(at: float | None) -> datetime | None:
     return None if at is None else datetime.fromtimestamp(at, UTC)
+
+
+def _keys_pg(by_pbx: dict[str, set[str]]) -> Any:
+    """The batch's (pbx, call_id) pairs as a PostgreSQL table expression (two arrays unnested)."""
+    pairs = [(pbx, call_id) for pbx, ids in by_pbx.items() for call_id in ids]
+    pbxs = bindparam("key_pbx", [p for p, _ in pairs], type_=ARRAY(String))
+    calls = bindparam("key_call", [c for _, c in pairs], type_=ARRAY(String))
+    return func.unnest(pbxs, calls).table_valued("pbx", "call_id").render_derived(name="batch_keys")
 
 
 @dataclass(eq=False)
@@ -91,10 +99,20 @@ class CallBatch:
         by_pbx: dict[str, set[str]] = {}
         for e in self.events:
             by_pbx.setdefault(e.pbx, set()).add(e.call_id)
-        # Per PBX, "call_id IN (...)": SQLite searches the unique index that way, not for row values.
-        which = or_(*(and_(RECORDS.c.pbx == pbx, RECORDS.c.call_id.in_(ids)) for pbx, ids in by_pbx.items()))
         names = ("pbx", "call_id", *EVENT_COLUMNS)  # what events read and write; nothing else
-        rows = await conn.execute(select(RECORDS.c.id, *RECORDS.c[names]).where(which).with_for_update())
+        query = select(RECORDS.c.id, *RECORDS.c[names])
+        if conn.dialect.name == "postgresql":
+            # A join with the batch's ids: one unique-index probe per id whatever the planner's
+            # statistics say. With "pbx = $1 AND call_id IN (...)" a fast-growing table whose
+            # statistics were stale was filtered row by row (36 ms a batch at 100,000 records).
+            keys = _keys_pg(by_pbx)
+            query = query.join(keys, and_(RECORDS.c.pbx == keys.c.pbx, RECORDS.c.call_id == keys.c.call_id))
+        else:
+            # Per PBX, "call_id IN (...)": SQLite searches the unique index that way, not for row values.
+            query = query.where(
+                or_(*(and_(RECORDS.c.pbx == pbx, RECORDS.c.call_id.in_(ids)) for pbx, ids in by_pbx.items()))
+            )
+        rows = await conn.execute(query.with_for_update(of=RECORDS))
         for rid, *row in rows:
             values = dict(zip(names, row, strict=True))
             self.records[(values["pbx"], values["call_id"])] = _Record(values, id=rid, stored=dict(values))

@@ -16,6 +16,7 @@ import os
 import re
 import secrets
 import time
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import BinaryIO
@@ -28,6 +29,17 @@ CHUNK = 256 * 1024
 SAFE_NAME = re.compile(r"[A-Za-z0-9_-][A-Za-z0-9_.-]{0,200}")
 _FULL = {errno.ENOSPC, errno.EDQUOT}
 _NOT_WRITABLE = {errno.EACCES, errno.EPERM, errno.EROFS}
+Ingested = StoredFile | SourceUnusable | StoreWriteFailed  # one file's outcome in a batch
+
+
+@dataclass(slots=True)
+class _Pending:
+    """A batch item still to be taken; copied: an earlier round left a copy at rel."""
+
+    name: str
+    src: Path
+    rel: str
+    copied: bool = False
 
 
 def failure_kind(exc: OSError) -> str:
@@ -52,6 +64,10 @@ class RecordingStore:
     async def ingest(self, source_name: str, at: datetime) -> StoredFile:
         return await asyncio.to_thread(self.ingest_sync, source_name, at)
 
+    async def ingest_many(self, items: list[tuple[str, datetime]]) -> list[Ingested]:
+        """The batch in one worker thread (see ingest_many_sync)."""
+        return await asyncio.to_thread(self.ingest_many_sync, items)
+
     async def sha256(self, path: str) -> str | None:
         return await asyncio.to_thread(self.sha256_sync, path)
 
@@ -69,29 +85,78 @@ class RecordingStore:
         return full
 
     def ingest_sync(self, source_name: str, at: datetime) -> StoredFile:
-        if not SAFE_NAME.fullmatch(source_name):
-            raise SourceUnusable("unreadable", "unsafe source file name")
-        src = self.spool / source_name
-        rel = f"{at:%Y/%m/%d}/{source_name}"
-        for _ in range(self.settle_tries):
-            before = self._settled(src)
-            if before is None:
-                continue
-            stored = self._take(src, rel)
-            if _stat_key(src) == before:
-                with contextlib.suppress(OSError):
-                    src.unlink()  # stored safely; a spool copy left behind is only re-ingested as a no-op
-                return stored
-            log.warning("recording %s changed while copied: trying again", source_name)
-        with contextlib.suppress(OSError, ValueError):
-            self.remove_sync(rel)  # a copy of a file still being written is no recording
-        raise SourceUnusable("unreadable", "the PBX kept writing the file")
+        """One file: the one-item batch, so both paths settle and take files the same way."""
+        result = self.ingest_many_sync([(source_name, at)])[0]
+        if isinstance(result, Exception):
+            raise result
+        return result
 
-    def _settled(self, src: Path) -> tuple[int, int] | None:
-        """The file's (size, mtime) when they held still over the settle interval; None: still changing."""
-        first = _stat_key(src)
-        time.sleep(self.settle_seconds)
-        return first if _stat_key(src) == first else None
+    def ingest_many_sync(self, items: list[tuple[str, datetime]]) -> list[Ingested]:
+        """Take many files, settling them together: one settle_seconds sleep a round, not one a file.
+
+        A file is taken only when its size and mtime held still over the round's sleep and again
+        over its copy; one still changing is tried next round, up to settle_tries rounds. Missing files
+        and unsafe names answer at once, without a sleep; an empty file settles like any other (the
+        PBX may not have flushed it yet). One result per item, in order.
+        """
+        results: list[Ingested | None] = [None] * len(items)
+        pending: dict[int, _Pending] = {}
+        for i, (name, at) in enumerate(items):
+            if SAFE_NAME.fullmatch(name):
+                pending[i] = _Pending(name, self.spool / name, f"{at:%Y/%m/%d}/{name}")
+            else:
+                results[i] = SourceUnusable("unreadable", "unsafe source file name")
+        for _ in range(self.settle_tries):
+            before: dict[int, tuple[int, int]] = {}
+            for i, item in list(pending.items()):
+                try:
+                    before[i] = _stat_key(item.src)
+                except SourceUnusable as exc:
+                    results[i] = self._give_up(pending.pop(i), exc)
+            if not before:
+                break
+            time.sleep(self.settle_seconds)
+            for i, first in before.items():
+                item = pending[i]
+                try:
+                    done = self._take_if_still(item, first)
+                except (SourceUnusable, StoreWriteFailed) as exc:
+                    done = self._give_up(item, exc)
+                except Exception as exc:  # one odd file must not cost the batch: it fails alone
+                    log.exception("recording ingest failed source=%s", item.name)
+                    done = self._give_up(item, StoreWriteFailed("ingest_failed", f"{type(exc).__name__}"))
+                if done is not None:
+                    results[i] = done
+                    del pending[i]
+        for i, item in pending.items():  # a copy of a file still being written is no recording
+            results[i] = self._give_up(item, SourceUnusable("unreadable", "the PBX kept writing the file"))
+        return [r for r in results if r is not None]
+
+    def _take_if_still(self, item: _Pending, first: tuple[int, int]) -> Ingested | None:
+        """The stored file when the source held still since first and over the copy; None: try again."""
+        if _stat_key(item.src) != first:
+            return None
+        stored = self._take(item.src, item.rel)
+        item.copied = True
+        try:
+            after = _stat_key(item.src)
+        except SourceUnusable:  # gone right after the copy (a spool clean-up): what we copied stands
+            if stored.size_bytes == first[0]:
+                return stored
+            raise
+        if after != first:
+            log.warning("recording %s changed while copied: trying again", item.name)
+            return None
+        with contextlib.suppress(OSError):
+            item.src.unlink()  # stored safely; a spool copy left behind is only re-ingested as a no-op
+        return stored
+
+    def _give_up(self, item: _Pending, exc: SourceUnusable | StoreWriteFailed) -> Ingested:
+        """The item's error, after removing any copy an earlier round made of it."""
+        if item.copied:
+            with contextlib.suppress(OSError, ValueError):
+                self.remove_sync(item.rel)
+        return exc
 
     def _take(self, src: Path, rel: str) -> StoredFile:
         try:

@@ -45,6 +45,12 @@ class FileStore(Protocol):
     async def ingest(self, source_name: str, at: datetime) -> StoredFile:
         """Move the spool's source_name into the store (dated by at); raise the errors above."""
 
+    async def ingest_many(
+        self, items: list[tuple[str, datetime]]
+    ) -> list[StoredFile | SourceUnusable | StoreWriteFailed]:
+        """Ingest many (source_name, at) at once, settling them together (a burst of calls ending):
+        one result per item, in order, the errors above returned rather than raised."""
+
     async def sha256(self, path: str) -> str | None:
         """The hash of a stored file, None when it is not there."""
 
