@@ -7,8 +7,11 @@ its own as fast as the socket takes it. In the same run:
 - pipeline: the service (callcenter.service.Service, SQLite in a temporary folder, agents 1001/1002
   with accounts so pop-ups are built and queued to their streams, a known caller) — AMI link →
   call and seat trackers → bus → call records, seat history, console hub, wallboard; "ingested" is
-  when the adapter has seen every event, "drained" when every bus subscriber has handled them
-  (call records written).
+  when the adapter has seen every event; "records and pop-ups" when the call records are written and
+  the console hub has built and sent every pop-up (the pipeline the issue names: parse → tracker →
+  call records → pop-ups); "drained" when every other bus subscriber is done too (seat history,
+  recordings, campaigns, wallboard...). A second pipeline run mutes every subscriber but the call
+  records and the console hub: the named pipeline alone.
 Run: `.venv/bin/python bench/ami_ingest.py [rounds] [--profile]` (default 40 rounds, best of 2).
 """
 
@@ -30,7 +33,9 @@ from panoramisk import Manager
 
 from bench.ami_feeder import SECRET, USER
 from bench.amimix import mix_stream
-from bench.harness import PBX, Feeder, machine, started, until
+from bench.harness import PBX, Feeder, machine, mute_all_but, started, until
+
+CORE = ("call-records", "console-hub")  # the pipeline the issue names: ... -> call records -> pop-ups
 
 
 async def baseline(port: int, rounds: int) -> tuple[int, float, float]:
@@ -59,10 +64,15 @@ async def baseline(port: int, rounds: int) -> tuple[int, float, float]:
     return count, seconds, cpu
 
 
-async def pipeline(port: int, rounds: int, profile: bool) -> tuple[int, float, float, float, float]:
-    """Events; seconds and CPU seconds until the adapter saw them all; the same until the bus was drained."""
+async def pipeline(
+    port: int, rounds: int, profile: bool, alone: bool = False
+) -> tuple[int, list[tuple[float, float]]]:
+    """Events; (seconds, CPU seconds) until the adapter saw them all, until the call records and
+    pop-ups were done, until the whole bus was drained."""
     with tempfile.TemporaryDirectory() as folder:
         service = await started(Path(folder), port)
+        if alone:
+            mute_all_but(service, *CORE)
         try:
             await service.users.create(
                 "agent1001", "bench-password-1", "Agent 1001", interface="Local/1001@agents/n"
@@ -80,15 +90,17 @@ async def pipeline(port: int, rounds: int, profile: bool) -> tuple[int, float, f
             began, cpu = time.perf_counter(), time.process_time()
             await adapter.link.send_action({"Action": "BenchBlast", "Rounds": str(rounds)})
             await until(lambda: adapter.events_received - first >= expected, 300.0)
-            ingested, ingested_cpu = time.perf_counter() - began, time.process_time() - cpu
+            marks = [(time.perf_counter() - began, time.process_time() - cpu)]
+            await service.bus.drain(*CORE)
+            marks.append((time.perf_counter() - began, time.process_time() - cpu))
             await service.bus.drain()
-            drained, drained_cpu = time.perf_counter() - began, time.process_time() - cpu
+            marks.append((time.perf_counter() - began, time.process_time() - cpu))
             if profiler:
                 profiler.disable()
                 stats = pstats.Stats(profiler)
                 stats.sort_stats("tottime").print_stats(25)
                 stats.sort_stats("cumulative").print_stats("/work/main/(crm_core|cti|agent_ui)", 40)
-            return expected, ingested, ingested_cpu, drained, drained_cpu
+            return expected, marks
         finally:
             await service.stop()
 
@@ -110,15 +122,19 @@ async def main(rounds: int, profile: bool) -> None:
         for _ in range(2):
             n, seconds, cpu = await baseline(feeder.port, rounds)
             _add(rates, "base", n, seconds, cpu)
-            n, ingest, ingest_cpu, drain, drain_cpu = await pipeline(feeder.port, rounds, profile)
-            _add(rates, "ingested", n, ingest, ingest_cpu)
-            _add(rates, "drained", n, drain, drain_cpu)
+            n, marks = await pipeline(feeder.port, rounds, profile)
+            for key, (seconds, cpu) in zip(("ingested", "core", "drained"), marks, strict=True):
+                _add(rates, key, n, seconds, cpu)
+            n, marks = await pipeline(feeder.port, rounds, False, alone=True)
+            _add(rates, "alone", n, *marks[1])
         best = {key: max(values) for key, values in rates.items()}
         print("  events per second of wall time | per second of this process's CPU time")
         for key, label in (
             ("base", "panoramisk alone (sync catch-all handler)"),
             ("ingested", "pipeline, ingested (link+trackers+publish)"),
+            ("core", "pipeline, call records and pop-ups done"),
             ("drained", "pipeline, drained (every subscriber done)"),
+            ("alone", "call records and pop-ups, others muted"),
         ):
             wall, cpu = best[f"{key} wall"], best[f"{key} cpu"]
             ratios = (

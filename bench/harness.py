@@ -18,6 +18,7 @@ from pathlib import Path
 from sqlalchemy import insert
 
 from bench.ami_feeder import SECRET, USER
+from callcenter.gc_tuning import tune_for_latency
 from callcenter.service import Service
 from callcenter.settings import (
     CrmSettings,
@@ -58,6 +59,17 @@ class Feeder:
         self.proc.wait(timeout=10)
 
 
+class _Muted:
+    """No event is one of these: a subscription given only this type receives nothing."""
+
+
+def mute_all_but(service: Service, *names: str) -> None:
+    """Bench only: every bus subscriber but the named ones receives nothing (a path measured alone)."""
+    for sub in service.bus._subs:
+        if sub.name not in names:
+            sub.types = (_Muted,)
+
+
 def settings(folder: Path, ami_port: int) -> Settings:
     return Settings(
         server=ServerSettings(port=0),
@@ -70,8 +82,10 @@ def settings(folder: Path, ami_port: int) -> Settings:
 
 
 async def started(folder: Path, ami_port: int, **sections: object) -> Service:
+    """The service as `callcenter run` starts it (garbage collection tuned after start-up too)."""
     service = Service(replace(settings(folder, ami_port), **sections))  # type: ignore[arg-type]
     await service.start()
+    tune_for_latency()
     await until(lambda: service.pbx_links[PBX].connected, 15.0)
     return service
 

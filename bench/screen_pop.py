@@ -33,7 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from aiohttp import web
 
-from bench.harness import PBX, ROOT, Feeder, add_agents, machine, open_sessions, started
+from bench.harness import PBX, ROOT, Feeder, add_agents, machine, mute_all_but, open_sessions, started
 from callcenter.service import Service
 
 CONSOLES = 1000
@@ -42,10 +42,6 @@ CUSTOMERS = 200
 HOLD = 1.0
 PROFILE = "--profile" in sys.argv
 POP_PATH_ONLY = "--pop-path-only" in sys.argv  # every bus subscriber but the console hub muted
-
-
-class _Muted:
-    """No event is one of these: a subscription given only this type receives nothing."""
 
 
 class ClientProcess:
@@ -147,9 +143,7 @@ async def main(seconds: float, rates: list[float]) -> None:
     with tempfile.TemporaryDirectory() as folder:
         service = await started(Path(folder), feeder.port)
         if POP_PATH_ONLY:
-            for sub in service.bus._subs:  # bench only: measure AMI -> tracker -> bus -> hub -> socket alone
-                if sub.name != "console-hub":
-                    sub.types = (_Muted,)
+            mute_all_but(service, "console-hub")  # AMI -> tracker -> bus -> hub -> socket alone
         try:
             began = time.perf_counter()
             cookies = await _prepare(service)

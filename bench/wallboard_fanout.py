@@ -30,6 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from agent_ui.stream import text_frame
 from bench.harness import add_agents, machine, open_sessions, settings, until
 from bench.screen_pop import ClientProcess
+from callcenter.gc_tuning import tune_for_latency
 from callcenter.service import Service
 from crm_core.events import AgentStateChanged
 
@@ -55,7 +56,7 @@ async def _one_update(service: Service, n: int) -> tuple[float, float]:
     began, cpu = time.perf_counter(), time.process_time()
     await hub.handle(AgentStateChanged("bench", agent, state, "", ("support",), time.time()))
     # a busy-wait of one loop turn at a time: nothing else to wake us when the last writer is done
-    while hub._pending is not None or any(not s.outbox.empty() for s in hub.screens):  # noqa: ASYNC110
+    while hub._pending is not None or any(s.writer is not None for s in hub.screens):  # noqa: ASYNC110
         await asyncio.sleep(0)
     await asyncio.sleep(0)  # the last writer's send_str returns
     return time.perf_counter() - began, time.process_time() - cpu
@@ -99,6 +100,7 @@ async def main(screens: int, updates: int) -> None:
     with tempfile.TemporaryDirectory() as folder:
         service = Service(replace(settings(Path(folder), 1), pbx=[]))
         await service.start()
+        tune_for_latency()  # as `callcenter run` does
         try:
             cookies = await _setup(service, screens)
             url = f"ws://127.0.0.1:{service.web_port}/ws/wallboard"

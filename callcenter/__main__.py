@@ -15,6 +15,7 @@ from pathlib import Path
 from callcenter import data_cli, logs, recordings_cli
 from callcenter.demo import DemoPbx
 from callcenter.demo_data import DEMO_AGENTS, seed_demo
+from callcenter.gc_tuning import tune_for_latency
 from callcenter.service import Service, ensure_sqlite_folder
 from callcenter.settings import PbxSettings, Settings, SettingsError, load_settings
 from crm_core.db import Database
@@ -67,6 +68,7 @@ async def _run(settings: Settings) -> None:
             await seed_demo(service.users, service.customers, settings.demo.agent_password)
             demo.ivr_port = service.ivr.port if service.ivr is not None else None
             _print_demo_banner(settings, service.web_port)
+        tune_for_latency()  # after start-up: what it built is frozen out of full collections
         log.info("console at http://%s:%s/", settings.server.host, service.web_port)
         await stop.wait()
     finally:

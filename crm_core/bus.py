@@ -101,10 +101,12 @@ class EventBus:
         """Events waiting per subscriber (/metrics): a growing queue is a subscriber falling behind."""
         return {sub.name: sub.queue.qsize() for sub in self._subs}
 
-    async def drain(self) -> None:
-        """Wait until every published event has been handled (shutdown and tests)."""
+    async def drain(self, *names: str) -> None:
+        """Wait until every published event has been handled (shutdown and tests); given names, only
+        by those subscribers (benchmarks)."""
         for sub in self._subs:
-            await sub.queue.join()
+            if not names or sub.name in names:
+                await sub.queue.join()
 
     async def stop(self) -> None:
         await self.drain()
