@@ -104,10 +104,12 @@ class SessionWatch:
                 await ws.pong(msg.data)
 
     async def stop(self) -> None:
+        """Shutdown: the two loops end, closes under way finish (each is bounded)."""
+        self._open.clear()  # a loop waking now ends; a socket arriving this late is not watched
         tasks, self._tasks = self._tasks, []
         for task in tasks:
             task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        await asyncio.gather(*tasks, *self._closing, return_exceptions=True)
 
     async def _every(
         self, seconds: Callable[[], float], job: Callable[[], Coroutine[Any, Any, None]]
@@ -134,7 +136,13 @@ class SessionWatch:
         sockets = [entry for entry in self._open.values() if not entry.ws.closed]
         live = await self.sessions.resolve_many({entry.token for entry in sockets if entry.token})
         for entry in sockets:
-            reason = await entry.verdict(live.get(entry.token) if entry.token else None)
+            try:
+                reason = await entry.verdict(live.get(entry.token) if entry.token else None)
+            except Exception:  # one socket's failed check must not skip the others this round
+                log.warning(
+                    "session check of one socket failed; it is checked again next round", exc_info=True
+                )
+                continue
             if reason is not None:
                 self._close(entry, *reason)
 
