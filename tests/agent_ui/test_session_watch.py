@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import hashlib
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from sqlalchemy import select, update
@@ -230,14 +231,19 @@ async def _closed_with(screen: Screen, within: float = 5.0) -> int | None:
     return screen.ws.close_code
 
 
+async def _administered(svc: Service, monkeypatch: pytest.MonkeyPatch) -> tuple[Any, Any]:
+    """The admin room's services and an administrator to act through them; quick session rounds."""
+    monkeypatch.setattr(session_watch, "SESSION_CHECK_SECONDS", 0.1)
+    admin = svc._runner.app[ADMIN]  # type: ignore[union-attr]
+    return admin, await svc.users.create("admin1", PASSWORD, "Admin", role="admin")
+
+
 async def test_a_wallboard_closes_4409_when_its_team_changes_and_4401_when_deactivated(
     bare_service: Service,  # noqa: F811
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(session_watch, "SESSION_CHECK_SECONDS", 0.1)
     svc = bare_service
-    admin = svc._runner.app[ADMIN]  # type: ignore[union-attr]
-    boss_of_all = await svc.users.create("admin1", PASSWORD, "Admin", role="admin")
+    admin, boss_of_all = await _administered(svc, monkeypatch)
     for name in ("north", "south"):
         await admin.teams.create(boss_of_all, name, name.title())
     boss = await svc.users.create("super1", PASSWORD, "王主管", role="supervisor", team="north")
@@ -261,10 +267,8 @@ async def test_a_wallboard_closes_4401_when_its_user_is_no_longer_supervising(
     bare_service: Service,  # noqa: F811
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(session_watch, "SESSION_CHECK_SECONDS", 0.1)
     svc = bare_service
-    admin = svc._runner.app[ADMIN]  # type: ignore[union-attr]
-    boss_of_all = await svc.users.create("admin1", PASSWORD, "Admin", role="admin")
+    admin, boss_of_all = await _administered(svc, monkeypatch)
     boss = await svc.users.create("super1", PASSWORD, "主管", role="supervisor")
     screen = await open_screen(svc.web_port, "super1")
     await admin.users.update(boss_of_all, boss.id, {"role": "agent"})
