@@ -49,7 +49,7 @@ class SeatHistoryService:
     async def handle(self, event: AgentStateChanged) -> None:
         """Bus subscriber: close the open span, open the new one (idempotent for repeats); a busy
         database is waited out so no span is lost."""
-        await retry_when_busy(lambda: self._apply(event), f"seat-history {event.pbx}:{event.agent}")
+        await retry_when_busy(lambda: self._apply_all([event]), f"seat-history {event.pbx}:{event.agent}")
 
     async def handle_batch(self, events: list[AgentStateChanged]) -> None:
         """Bus subscriber (batch=): every change queued meanwhile in one transaction, in order.
@@ -73,8 +73,8 @@ class SeatHistoryService:
     async def _apply_all(self, events: list[AgentStateChanged]) -> None:
         """The batch in one transaction and a handful of statements: the open spans and the agents'
         ids of every agent in it read at once, the spans walked in memory, then one bulk update
-        (spans closed) and one bulk insert (spans opened). Per change, the ORM path below cost four
-        statements and a flush: the pipeline's busiest writer (BENCHMARKS.md a)."""
+        (spans closed) and one bulk insert (spans opened). Per change, the ORM path it replaced cost
+        four statements and a flush: the pipeline's busiest writer (BENCHMARKS.md a)."""
         agents = list({event.agent for event in events})
         async with self.db.write() as s:
             open_spans = await s.execute(
@@ -112,41 +112,6 @@ class SeatHistoryService:
                 if span.state == "wrap_up":
                     await self._note_wrap_up(s, span)
 
-    async def _apply(self, event: AgentStateChanged) -> None:
-        async with self.db.write() as s:
-            await self._apply_in(s, event)
-
-    async def _apply_in(self, s: AsyncSession, event: AgentStateChanged) -> None:
-        at = datetime.fromtimestamp(event.at, UTC)
-        current = await s.scalar(
-            select(SeatState)
-            .where(
-                SeatState.pbx == event.pbx,
-                SeatState.agent_interface == event.agent,
-                SeatState.ended_at.is_(None),
-            )
-            .order_by(SeatState.started_at.desc())
-            .limit(1)
-            .with_for_update()
-        )
-        if current is not None:
-            if (current.state, current.reason, current.started_at) == (event.state, event.reason, at):
-                return  # the same change delivered twice
-            current.ended_at = max(at, current.started_at)
-            if current.state == "wrap_up":
-                await self._note_wrap_up(s, current)
-        agent_id = await s.scalar(select(User.id).where(User.interface == event.agent))
-        s.add(
-            SeatState(
-                pbx=event.pbx,
-                agent_interface=event.agent,
-                agent_id=agent_id,
-                state=event.state,
-                reason=event.reason,
-                started_at=at,
-            )
-        )
-
     async def history(self, agent_interface: str, since: datetime | None = None) -> list[SeatState]:
         async with self.db.read() as s:
             query = select(SeatState).where(SeatState.agent_interface == agent_interface)
@@ -154,7 +119,7 @@ class SeatHistoryService:
                 query = query.where(SeatState.started_at >= since)
             return list(await s.scalars(query.order_by(SeatState.started_at, SeatState.id)))
 
-    async def _note_wrap_up(self, s: AsyncSession, span: SeatState | _Span) -> None:
+    async def _note_wrap_up(self, s: AsyncSession, span: _Span) -> None:
         """Write the wrap-up length on the agent's last answered call that ended before it began."""
         assert span.ended_at is not None
         call = await s.scalar(

@@ -61,24 +61,11 @@ class SessionService:
         """The user behind a live session token, refreshing its idle clock; None when expired or unknown."""
         if not token:
             return None
-        now = self.clock()
-        async with self.db.read() as s:
-            row = await s.scalar(select(WebSession).where(WebSession.id == _digest(token)))
-        if row is None:
-            return None
-        if now - row.last_seen_at > self.idle or now - row.created_at > self.absolute:
-            await self.close(token)
-            return None
-        if now - row.last_seen_at > self.touch_every:
-            async with self.db.write() as s:
-                live = await s.get(WebSession, row.id)
-                if live is not None:
-                    live.last_seen_at = now
-        return row.user_id
+        return (await self.resolve_many({token})).get(token)
 
     async def resolve_many(self, tokens: set[str]) -> dict[str, int]:
-        """resolve() for many open sockets at once: the live ones' user ids by token, in one read per
-        500 tokens and one write that refreshes the idle clocks due and deletes the expired."""
+        """The live sessions' user ids by token (open sockets check all theirs at once): one read per
+        500 tokens, and one write that refreshes the idle clocks due and deletes the expired."""
         now = self.clock()
         by_digest = {_digest(t): t for t in tokens if t}
         columns = select(WebSession.id, WebSession.user_id, WebSession.created_at, WebSession.last_seen_at)
