@@ -23,16 +23,15 @@ import asyncio
 import os
 import platform
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import asyncpg
 from sqlalchemy import func, insert, select
 
+from bench.engines import on_each_engine
 from crm_core.bus import EventBus
 from crm_core.calls import BATCH_EVENTS, CallRecordService
 from crm_core.db import Database
@@ -40,7 +39,6 @@ from crm_core.events import CallAnswered, CallEnded, CallOffered, CallQueued, Of
 from crm_core.migrate import upgrade
 from crm_core.models import CallAgent, CallRecord, Customer, CustomerPhone, User
 
-PG = os.environ.get("CRM_TEST_PG_DSN", "postgresql://postgres@127.0.0.1:5432/test")
 AGENTS = [f"PJSIP/{1000 + i}" for i in range(50)]
 CUSTOMERS = 10_000
 SPREAD = 1_000  # a call's events are this many calls apart in the stream
@@ -190,26 +188,7 @@ async def main(calls: int, rate: int, seconds: float) -> None:
           f"(other work on the machine); 50 agents, {CUSTOMERS:,} customers; events of a call "
           f"{SPREAD:,} calls apart. Each event is one call-record write (an upsert of the record, "
           "and of an agent row when it names an agent)")  # fmt: skip
-    with tempfile.TemporaryDirectory() as folder:
-        db = Database(f"sqlite+aiosqlite:///{folder}/writes.sqlite3")
-        try:
-            await measure("SQLite", db, calls, rate, seconds)
-        finally:
-            await db.dispose()
-    try:
-        admin = await asyncpg.connect(PG)
-    except OSError as exc:
-        print(f"PostgreSQL: skipped, unreachable ({exc})")
-        return
-    name = f"crm_bench_writes_{os.getpid()}"
-    await admin.execute(f'CREATE DATABASE "{name}"')
-    db = Database(PG.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://", 1) + f"/{name}")
-    try:
-        await measure("PostgreSQL", db, calls, rate, seconds)
-    finally:
-        await db.dispose()
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await admin.close()
+    await on_each_engine("writes", lambda engine, db: measure(engine, db, calls, rate, seconds))
 
 
 if __name__ == "__main__":

@@ -23,15 +23,13 @@ import os
 import sys
 import tempfile
 import tracemalloc
-from dataclasses import replace
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 
-from bench.harness import add_agents, machine, open_sessions, settings, until
+from bench.harness import add_agents, machine, open_sessions, started, until
 from bench.screen_pop import ClientProcess
-from callcenter.gc_tuning import tune_for_latency
 from callcenter.service import Service
 
 
@@ -67,9 +65,7 @@ async def main(consoles: int) -> None:
     logging.basicConfig(level=os.environ.get("BENCH_LOG", "ERROR"))
     clients = ClientProcess()
     with tempfile.TemporaryDirectory() as folder:
-        service = Service(replace(settings(Path(folder), 1), pbx=[]))
-        await service.start()
-        tune_for_latency()  # as `callcenter run` does
+        service = await started(Path(folder), None)
         try:
             ids = await add_agents(service, [20000 + i for i in range(consoles)])
             cookies = await open_sessions(service, ids)

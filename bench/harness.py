@@ -81,12 +81,17 @@ def settings(folder: Path, ami_port: int) -> Settings:
     )
 
 
-async def started(folder: Path, ami_port: int, **sections: object) -> Service:
-    """The service as `callcenter run` starts it (garbage collection tuned after start-up too)."""
-    service = Service(replace(settings(folder, ami_port), **sections))  # type: ignore[arg-type]
+async def started(folder: Path, ami_port: int | None, **sections: object) -> Service:
+    """The service as `callcenter run` starts it (garbage collection tuned after start-up too),
+    linked to the feeder on ami_port; None: no PBX at all."""
+    base = settings(folder, ami_port or 1)
+    if ami_port is None:
+        base = replace(base, pbx=[])
+    service = Service(replace(base, **sections))  # type: ignore[arg-type]
     await service.start()
     tune_for_latency()
-    await until(lambda: service.pbx_links[PBX].connected, 15.0)
+    if ami_port is not None:
+        await until(lambda: service.pbx_links[PBX].connected, 15.0)
     return service
 
 

@@ -13,23 +13,20 @@ import asyncio
 import os
 import platform
 import sys
-import tempfile
 import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-import asyncpg
 
+from bench.engines import on_each_engine
 from crm_core.db import Database
 from crm_core.kpi.report import KpiQuery
 from crm_core.kpi.service import KpiReports
 from crm_core.kpi.settings import KpiSettings
 from crm_core.migrate import upgrade
 from tests.kpi.volume import AGENTS, DAY, Viewer, fill
-
-PG = os.environ.get("CRM_TEST_PG_DSN", "postgresql://postgres@127.0.0.1:5432/test")
 
 
 async def _best_of_two(report: Callable[[], Awaitable[object]]) -> float:
@@ -66,26 +63,7 @@ async def _measure(name: str, db: Database, calls: int) -> None:
 
 async def main(calls: int) -> None:
     print(f"setup: python {platform.python_version()}, {os.cpu_count()} CPU(s), {calls} calls over one day")
-    with tempfile.TemporaryDirectory() as folder:
-        db = Database(f"sqlite+aiosqlite:///{folder}/kpi.sqlite3")
-        try:
-            await _measure("SQLite", db, calls)
-        finally:
-            await db.dispose()
-    try:
-        admin = await asyncpg.connect(PG)
-    except OSError as exc:
-        print(f"PostgreSQL: skipped, unreachable ({exc})")
-        return
-    name = f"crm_bench_kpi_{os.getpid()}"
-    await admin.execute(f'CREATE DATABASE "{name}"')
-    db = Database(PG.rsplit("/", 1)[0].replace("postgresql://", "postgresql+asyncpg://", 1) + f"/{name}")
-    try:
-        await _measure("PostgreSQL", db, calls)
-    finally:
-        await db.dispose()
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await admin.close()
+    await on_each_engine("kpi", lambda engine, db: _measure(engine, db, calls))
 
 
 if __name__ == "__main__":

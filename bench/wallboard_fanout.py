@@ -22,15 +22,13 @@ import statistics
 import sys
 import tempfile
 import time
-from dataclasses import replace
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from agent_ui.stream import text_frame
-from bench.harness import add_agents, machine, open_sessions, settings, until
+from bench.harness import add_agents, machine, open_sessions, started, until
 from bench.screen_pop import ClientProcess
-from callcenter.gc_tuning import tune_for_latency
 from callcenter.service import Service
 from crm_core.events import AgentStateChanged
 
@@ -98,9 +96,7 @@ async def main(screens: int, updates: int) -> None:
     logging.basicConfig(level=os.environ.get("BENCH_LOG", "ERROR"))
     clients = ClientProcess()
     with tempfile.TemporaryDirectory() as folder:
-        service = Service(replace(settings(Path(folder), 1), pbx=[]))
-        await service.start()
-        tune_for_latency()  # as `callcenter run` does
+        service = await started(Path(folder), None)
         try:
             cookies = await _setup(service, screens)
             url = f"ws://127.0.0.1:{service.web_port}/ws/wallboard"
