@@ -2,30 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from alembic import command
-from sqlalchemy import inspect, text
+from sqlalchemy import text
 
 from crm_core.db import Database
-from crm_core.migrate import alembic_config, current_revision, head_revision, upgrade
+from crm_core.migrate import current_revision, head_revision, upgrade
+from tests.migration_steps import alembic_step, table_names
 
 CAMPAIGN_TABLES = {"campaigns", "campaign_entries", "campaign_attempts"}
-
-
-async def _alembic(db: Database, verb: str, revision: str) -> None:
-    def run(sync_conn: Any) -> None:
-        cfg = alembic_config()
-        cfg.attributes["connection"] = sync_conn
-        getattr(command, verb)(cfg, revision)
-
-    async with db.writer.begin() as conn:
-        await conn.run_sync(run)
-
-
-async def _tables(db: Database) -> set[str]:
-    async with db.reader.connect() as conn:
-        return await conn.run_sync(lambda c: set(inspect(c).get_table_names()))
 
 
 async def test_downgrade_to_0007_drops_only_the_campaign_tables_and_upgrade_restores_them(
@@ -38,13 +21,13 @@ async def test_downgrade_to_0007_drops_only_the_campaign_tables_and_upgrade_rest
                 "'asked', CURRENT_TIMESTAMP)"
             )
         )
-    await _alembic(db, "downgrade", "0007")
+    await alembic_step(db, "downgrade", "0007")
     assert await current_revision(db) == "0007"
-    assert not CAMPAIGN_TABLES & await _tables(db)
+    assert not CAMPAIGN_TABLES & await table_names(db)
 
     await upgrade(db)
 
     assert await current_revision(db) == head_revision()
-    assert await _tables(db) >= CAMPAIGN_TABLES
+    assert await table_names(db) >= CAMPAIGN_TABLES
     async with db.read() as s:
         assert (await s.execute(text("SELECT count(*) FROM do_not_call"))).scalar() == 1

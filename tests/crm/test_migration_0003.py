@@ -3,27 +3,16 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
 
-from alembic import command
 from sqlalchemy import text
 
 from crm_core.db import Database
-from crm_core.migrate import alembic_config, current_revision, head_revision, upgrade
-
-
-async def _alembic(db: Database, verb: str, revision: str) -> None:
-    def run(sync_conn: Any) -> None:
-        cfg = alembic_config()
-        cfg.attributes["connection"] = sync_conn
-        getattr(command, verb)(cfg, revision)
-
-    async with db.writer.begin() as conn:
-        await conn.run_sync(run)
+from crm_core.migrate import current_revision, head_revision, upgrade
+from tests.migration_steps import alembic_step
 
 
 async def test_downgrade_to_0002_and_upgrade_again_keeps_customers(db: Database) -> None:
-    await _alembic(db, "downgrade", "0002")
+    await alembic_step(db, "downgrade", "0002")
     assert await current_revision(db) == "0002"
     async with db.write() as s:
         now = datetime(2026, 1, 1, tzinfo=UTC)
