@@ -25,7 +25,6 @@ from typing import Any
 
 import aiohttp
 import pytest
-import websockets
 from sqlalchemy import func, select
 
 from crm_core.db import Database
@@ -38,7 +37,7 @@ from pbxsim.scenarios import queue_call
 from tests.cluster.conftest import REDIS_URL, redis_reachable
 from tests.cluster.instances import ClusterSetup, Instance
 from tests.conftest import _pg_database, _pg_drop, _pg_reachable, need_service
-from tests.e2e.conftest import Console
+from tests.e2e.conftest import Console, connect_console
 from tests.polling import eventually
 from tests.signin import sign_in
 
@@ -92,16 +91,7 @@ async def instances(
 
 
 async def _console(http: aiohttp.ClientSession, inst: Instance, login: str) -> Console:
-    async with http.post(f"{inst.base}/api/session", json={"login": login, "password": PASSWORD}) as resp:
-        assert resp.status == 200, await resp.text()
-        token = resp.cookies["crm_session"].value
-    ws = await websockets.connect(
-        f"ws://127.0.0.1:{inst.port}/ws", additional_headers={"Cookie": f"crm_session={token}"}
-    )
-    console = Console(ws)
-    console.reader = asyncio.create_task(console._read())
-    await console.wait_for(lambda m: m["type"] == "hello")
-    return console
+    return await connect_console(http, inst.port, login)
 
 
 def _pop(console: Console, state: str | None = None) -> Any:

@@ -107,6 +107,30 @@ async def service(tmp_path: Path, ami: AmiServer, pbx: Pbx) -> AsyncIterator[Ser
 
 
 @pytest.fixture
+async def replayer() -> AsyncIterator[AmiServer]:
+    """A bare simulated AMI server that plays back recorded traffic (timestamps on, as recorded)."""
+    server = AmiServer("crm", AMI_SECRET, timestampevents=True)
+    await server.start()
+    yield server
+    await server.stop()
+
+
+async def connect_console(http: aiohttp.ClientSession, port: int, login: str) -> Console:
+    """Sign in over HTTP as login, open the console WebSocket on port, wait for its hello."""
+    base = f"http://127.0.0.1:{port}"
+    async with http.post(f"{base}/api/session", json={"login": login, "password": PASSWORD}) as resp:
+        assert resp.status == 200, await resp.text()
+        token = resp.cookies["crm_session"].value
+    ws = await websockets.connect(
+        f"ws://127.0.0.1:{port}/ws", additional_headers={"Cookie": f"crm_session={token}"}
+    )
+    console = Console(ws)
+    console.reader = asyncio.create_task(console._read())
+    await console.wait_for(lambda m: m["type"] == "hello")
+    return console
+
+
+@pytest.fixture
 async def open_console(service: Service) -> AsyncIterator[Callable[[str], Awaitable[Console]]]:
     consoles: list[Console] = []
     sessions: list[aiohttp.ClientSession] = []
@@ -114,17 +138,8 @@ async def open_console(service: Service) -> AsyncIterator[Callable[[str], Awaita
     async def open_(login: str) -> Console:
         http = aiohttp.ClientSession()
         sessions.append(http)
-        base = f"http://127.0.0.1:{service.web_port}"
-        async with http.post(f"{base}/api/session", json={"login": login, "password": PASSWORD}) as resp:
-            assert resp.status == 200, await resp.text()
-            token = resp.cookies["crm_session"].value
-        ws = await websockets.connect(
-            f"ws://127.0.0.1:{service.web_port}/ws", additional_headers={"Cookie": f"crm_session={token}"}
-        )
-        console = Console(ws)
-        console.reader = asyncio.create_task(console._read())
+        console = await connect_console(http, service.web_port, login)
         consoles.append(console)
-        await console.wait_for(lambda m: m["type"] == "hello")
         return console
 
     yield open_

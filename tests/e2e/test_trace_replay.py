@@ -18,19 +18,11 @@ from callcenter.service import Service
 from crm_core.models import CallRecord
 from pbxsim.ami_server import AmiServer
 from tests.cti.amitrace import read_frames, read_times
-from tests.e2e.conftest import AMI_SECRET, PASSWORD, Console, eventually, make_settings
+from tests.e2e.conftest import PASSWORD, Console, eventually, make_settings
 
 A1, A2 = "Local/1001@agents/n", "Local/1002@agents/n"
 START = 1_800_000_000.0
 SKIP = {"FullyBooted", "SuccessfulAuth"}
-
-
-@pytest.fixture
-async def replayer() -> AsyncIterator[AmiServer]:
-    server = AmiServer("crm", AMI_SECRET, timestampevents=True)
-    await server.start()
-    yield server
-    await server.stop()
 
 
 @pytest.fixture

@@ -19,7 +19,6 @@ from urllib.parse import urlsplit
 
 import aiohttp
 import pytest
-import websockets
 from sqlalchemy import func, select
 
 from callcenter.service import Service
@@ -30,7 +29,7 @@ from pbxsim.pbx import Pbx
 from pbxsim.scenarios import queue_call
 from tests.cluster.conftest import REDIS_URL, redis_reachable
 from tests.conftest import need_service
-from tests.e2e.conftest import PASSWORD, Console, make_settings
+from tests.e2e.conftest import PASSWORD, Console, connect_console, make_settings
 from tests.faults.conftest import AGENT
 from tests.polling import eventually
 from tests.tcp_proxy import LoopbackProxy
@@ -79,17 +78,7 @@ async def pair(
 
 async def _console(service: Service, login: str) -> tuple[Console, aiohttp.ClientSession]:
     http = aiohttp.ClientSession()
-    base = f"http://127.0.0.1:{service.web_port}"
-    async with http.post(f"{base}/api/session", json={"login": login, "password": PASSWORD}) as resp:
-        assert resp.status == 200, await resp.text()
-        token = resp.cookies["crm_session"].value
-    ws = await websockets.connect(
-        f"ws://127.0.0.1:{service.web_port}/ws", additional_headers={"Cookie": f"crm_session={token}"}
-    )
-    console = Console(ws)
-    console.reader = asyncio.create_task(console._read())
-    await console.wait_for(lambda m: m["type"] == "hello")
-    return console, http
+    return await connect_console(http, service.web_port, login), http
 
 
 def _call(pbx: Pbx, number: str) -> asyncio.Task:

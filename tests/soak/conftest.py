@@ -1,3 +1,3 @@
-"""The soak test uses the e2e suite's console clients."""
+"""The soak test uses the e2e suite's console clients and trace replayer."""
 
-from tests.e2e.conftest import open_console  # noqa: F401  (shared fixture)
+from tests.e2e.conftest import open_console, replayer  # noqa: F401  (shared fixtures)

@@ -26,7 +26,7 @@ from sqlalchemy import func, select
 from callcenter.service import Service
 from crm_core.models import CallRecord
 from pbxsim.ami_server import AmiServer
-from tests.e2e.conftest import AMI_SECRET, PASSWORD, make_settings
+from tests.e2e.conftest import PASSWORD, make_settings
 from tests.polling import eventually
 from tests.soak.traffic import MIX, hour
 
@@ -75,14 +75,6 @@ def _figures() -> Figures:
     gc.collect()
     heap = tracemalloc.get_traced_memory()[0] if tracemalloc.is_tracing() else 0
     return Figures(_rss(), len(asyncio.all_tasks()), _files(), heap)
-
-
-@pytest.fixture
-async def replayer() -> AsyncIterator[AmiServer]:
-    server = AmiServer("crm", AMI_SECRET, timestampevents=True)
-    await server.start()
-    yield server
-    await server.stop()
 
 
 @pytest.fixture
