@@ -15,7 +15,7 @@ import asyncio
 from pbxsim import legs
 from pbxsim.control import CallControl
 from pbxsim.pbx import CALL, Pbx
-from pbxsim.scenarios_direct import Originated, originate_response
+from pbxsim.scenarios_direct import Originated, customer_answered
 from pbxsim.state import Channel
 
 UNANSWERED = {
@@ -58,11 +58,7 @@ async def campaign_call(pbx: Pbx, spec: Originated, ring_timeout: float) -> None
         return failure(pbx, spec, reason, at)
     await control.wait(spec.customer_answer_after)
     at = control.timeline.now
-    pbx.newstate(two, 6, at)
-    pbx.newstate(one, 6, at)
-    pbx.dial_end(None, one, "ANSWER", at)
-    originate_response(pbx, spec, one, at)
-    one.context, one.exten = spec.context, spec.exten
+    customer_answered(pbx, spec, (one, two), at)
     await _connect_agent(pbx, control, spec, (one, two), variables.get("CAMPAIGN_AGENT", ""))
 
 

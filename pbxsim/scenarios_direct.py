@@ -45,6 +45,17 @@ def originate_response(pbx: Pbx, spec: Originated, channel: Channel | None, at: 
     pbx.emit("OriginateResponse", CALL, at, pairs)
 
 
+def customer_answered(pbx: Pbx, spec: Originated, pair: tuple[Channel, Channel], at: float) -> None:
+    """The dialed customer picks up: both legs up, the dial answered, the Originate answered (Success),
+    and the originated leg goes on to the dialplan the Originate named."""
+    one, two = pair
+    pbx.newstate(two, 6, at)
+    pbx.newstate(one, 6, at)
+    pbx.dial_end(None, one, "ANSWER", at)
+    originate_response(pbx, spec, one, at)
+    one.context, one.exten = spec.context, spec.exten
+
+
 def _variables(spec: Originated) -> dict[str, str]:
     return {k.lstrip("_"): v for k, v in spec.variables.items()}
 
@@ -144,11 +155,7 @@ async def callback(pbx: Pbx, spec: Originated, queue: str) -> q.CallResult:
     pbx.newstate(one, 5, at)
     await control.wait(spec.customer_answer_after)
     at = control.timeline.now
-    pbx.newstate(two, 6, at)
-    pbx.newstate(one, 6, at)
-    pbx.dial_end(None, one, "ANSWER", at)
-    originate_response(pbx, spec, one, at)
-    one.context, one.exten = spec.context, spec.exten
+    customer_answered(pbx, spec, (one, two), at)
     qspec = q.QueueCall(cid[0], cid[1], queue, q.BY_STRATEGY, talk_seconds=spec.talk_seconds, record=True)
     call = q.QueueCallState(qspec, control, (two, one))
     q.mixmonitor_start(pbx, one, at)
