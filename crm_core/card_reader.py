@@ -28,7 +28,7 @@ import logging
 import sqlite3
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -300,8 +300,3 @@ def open_reader(path: str, busy_timeout_ms: int = 5000) -> sqlite3.Connection:
     conn.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
     conn.execute("PRAGMA query_only=1")
     return conn
-
-
-def card_statements() -> Sequence[str]:
-    """Names of the card's statements (the benchmark prints their plans)."""
-    return tuple(_statements())

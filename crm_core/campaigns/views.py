@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from crm_core.campaigns.models import Campaign, CampaignAttempt, CampaignEntry
+from crm_core.campaigns.models import Campaign, CampaignEntry
 from crm_core.campaigns.rules import MODES, PURPOSES, RETRIED, RetryPolicy, Window, parse_clock
 from crm_core.domain_errors import Invalid
 
@@ -48,23 +48,6 @@ def entry_json(row: CampaignEntry) -> dict[str, Any]:
         "attempts": row.attempts,
         "next_attempt_at": _iso(row.next_attempt_at),
         "last_outcome": row.last_outcome,
-    }
-
-
-def attempt_json(row: CampaignAttempt) -> dict[str, Any]:
-    return {
-        "id": row.id,
-        "entry_id": row.entry_id,
-        "agent_id": row.agent_id,
-        "mode": row.mode,
-        "status": row.status,
-        "outcome": row.outcome,
-        "skip_reason": row.skip_reason,
-        "pbx": row.pbx,
-        "call_id": row.call_id,
-        "call_record_id": row.call_record_id,
-        "dialed_at": _iso(row.dialed_at),
-        "answered_at": _iso(row.answered_at),
     }
 
 
