@@ -16,7 +16,7 @@ from crm_core.db import Database
 from crm_core.domain_errors import SYSTEM
 from crm_core.migrate import current_revision, head_revision, upgrade
 from crm_core.models import CallRecord
-from tests.crm.test_migration_0003 import _alembic
+from tests.migration_steps import alembic_step
 
 LINKED = ("callbacks", "customer_notes")
 
@@ -66,7 +66,7 @@ async def test_given_linked_callbacks_and_notes_when_0006_goes_down_and_up_then_
     await _linked_work(db)
     assert await _counts(db) == (1, 1, 1)
 
-    await _alembic(db, "downgrade", "0005")
+    await alembic_step(db, "downgrade", "0005")
     assert await current_revision(db) == "0005"
     for table in LINKED:
         assert "call_record_id" not in await _columns(db, table)

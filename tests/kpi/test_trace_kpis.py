@@ -15,8 +15,13 @@ from crm_core.kpi.report import KpiQuery
 from crm_core.kpi.service import KpiReports
 from pbxsim.ami_server import AmiServer
 from tests.cti.amitrace import read_frames, read_times
-from tests.e2e.conftest import PASSWORD, eventually, make_settings
-from tests.e2e.test_trace_replay import A1, A2, SKIP, _pairs, replayer  # noqa: F401  (the fixture)
+from tests.e2e.conftest import (
+    PASSWORD,
+    eventually,
+    make_settings,
+    replayer,  # noqa: F401  (the fixture)
+)
+from tests.e2e.test_trace_replay import A1, A2, SKIP, _pairs
 
 START = 1_800_000_000.0  # 2027-01-15 08:00 UTC, 16:00 in Shanghai
 TRACES = (  # each played this many seconds after START
